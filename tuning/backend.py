@@ -1,0 +1,125 @@
+"""BACKEND-SPECIFIC CODE LIVES HERE, AND ONLY HERE.
+
+The harness is written against ``keras`` (Keras 3) so that it runs on
+TensorFlow (the default) and on JAX (``KERAS_BACKEND=jax``, e.g. on a GPU
+machine without TensorFlow).  What Keras does not abstract - op determinism,
+thread pools, device names, peak device memory - is answered here, per
+backend, so that no other module imports ``tensorflow`` or ``jax``.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+from typing import Any
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up chatter
+
+
+def name() -> str:
+    import keras
+
+    return keras.backend.backend()
+
+
+def make_deterministic() -> None:
+    """Ask the backend for bit-reproducible kernels (same seed, same machine, same numbers)."""
+    if name() == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+    # JAX on CPU is deterministic; on GPU XLA_FLAGS=--xla_gpu_deterministic_ops=true would be needed.
+    if name() == "jax":
+        flags = os.environ.get("XLA_FLAGS", "")
+        if "--xla_gpu_deterministic_ops" not in flags:
+            os.environ["XLA_FLAGS"] = (flags + " --xla_gpu_deterministic_ops=true").strip()
+
+
+def threads() -> dict[str, Any]:
+    info: dict[str, Any] = {"cpu_count": os.cpu_count()}
+    try:
+        info["affinity"] = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        pass
+    if name() == "tensorflow":
+        import tensorflow as tf
+
+        info["tf_intra_op"] = tf.config.threading.get_intra_op_parallelism_threads()  # 0 = all cores
+        info["tf_inter_op"] = tf.config.threading.get_inter_op_parallelism_threads()
+    return info
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def gpu_names() -> list[str]:
+    backend = name()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        names = []
+        for dev in tf.config.list_physical_devices("GPU"):
+            details = tf.config.experimental.get_device_details(dev)
+            names.append(details.get("device_name", dev.name))
+        return names
+    if backend == "jax":
+        import jax
+
+        return [d.device_kind for d in jax.devices() if d.platform == "gpu"]
+    if backend == "torch":
+        import torch
+
+        return [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+    return []
+
+
+def device() -> dict[str, Any]:
+    """What trains: the GPU where one is visible, else the CPU."""
+    gpus = gpu_names()
+    if gpus:
+        return {"kind": "GPU", "name": gpus[0], "count": len(gpus), "cpu": cpu_model()}
+    return {"kind": "CPU", "name": cpu_model(), "count": 1, "cpu": cpu_model()}
+
+
+def peak_memory_bytes() -> int | None:
+    """Peak accelerator memory since start, where the backend tells it."""
+    backend = name()
+    try:
+        if backend == "tensorflow" and gpu_names():
+            import tensorflow as tf
+
+            return int(tf.config.experimental.get_memory_info("GPU:0")["peak"])
+        if backend == "jax":
+            import jax
+
+            dev = jax.devices()[0]
+            if dev.platform == "gpu":
+                return int((dev.memory_stats() or {}).get("peak_bytes_in_use", 0)) or None
+        if backend == "torch":
+            import torch
+
+            if torch.cuda.is_available():
+                return int(torch.cuda.max_memory_allocated())
+    except Exception:  # memory statistics are best-effort provenance, never a failure
+        return None
+    return None
+
+
+def versions() -> dict[str, str | None]:
+    import importlib.metadata as metadata
+
+    out: dict[str, str | None] = {"python": platform.python_version(), "backend": name()}
+    for dist in ("tensorflow", "jax", "torch", "keras", "keras-tuner", "numpy", "scipy", "scikit-learn", "optuna"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = None
+    return out

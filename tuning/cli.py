@@ -1,0 +1,80 @@
+"""``tuning`` / ``python -m tuning``: run a strategy, list strategies."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import NoReturn, Sequence
+
+from tuning.errors import RunError, UsageError
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr and exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text, 10)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"seed must be a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"seed must be a non-negative integer, got {text!r}")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    from tuning import strategies
+    from tuning.budget import BUDGETS
+
+    parser = _Parser(prog="tuning", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = sub.add_parser("run", help="search with one strategy, seed and budget; print the result file's path")
+    run.add_argument("--strategy", required=True, choices=strategies.names(), metavar="NAME",
+                     help="one of: " + ", ".join(strategies.names()))
+    run.add_argument("--seed", required=True, type=_seed, metavar="N", help="a non-negative integer")
+    run.add_argument("--budget", required=True, choices=list(BUDGETS), metavar="NAME",
+                     help="one of: " + ", ".join(BUDGETS))
+    run.add_argument("--results-dir", type=Path, default=Path("results"), metavar="DIR",
+                     help="where result files go (default: results/)")
+    run.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+
+    sub.add_parser("strategies", help="list the strategies, a line each")
+    return parser
+
+
+def _strategies() -> int:
+    from tuning import strategies
+
+    for strategy in strategies.all_strategies():
+        state = "" if strategy.available() else f"  [unavailable: {strategy.install_hint}]"
+        print(f"{strategy.name:<14} {strategy.summary}{state}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "strategies":
+            return _strategies()
+        if args.command == "run":
+            from tuning.run import run
+
+            print(run(args.strategy, args.seed, args.budget, args.results_dir, quiet=args.quiet))
+            return 0
+    except UsageError as e:
+        print(f"tuning: error: {e}", file=sys.stderr)
+        return 2
+    except RunError as e:
+        print(f"tuning: run failed: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("tuning: interrupted; nothing written", file=sys.stderr)
+        return 130
+    return 2

@@ -1,0 +1,154 @@
+"""The search loop: an Oracle proposes, an objective trains, the epoch budget is held.
+
+Keras Tuner's split is kept: the Oracle (one per strategy) decides what to
+try; the ``Objective`` decides how a configuration is trained and scored.
+``Search`` is a Keras Tuner ``BaseTuner`` whose loop also holds every
+strategy to the same total epoch budget: a trial that would overrun it is
+not started.  The objective is pluggable, as in HPOBench (a benchmark is a
+space, a fidelity and an objective): ``tuning.train.KerasObjective`` trains
+real models, and the property tests use a synthetic one that trains nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable, Protocol
+
+import keras_tuner as kt
+
+from tuning.budget import Budget
+from tuning.space import Config, Space
+
+OBJECTIVE = kt.Objective("val_accuracy", direction="max")
+
+
+@dataclass
+class TrialRecord:
+    """One trial as it ran: what it tried and what it cost."""
+
+    trial_id: str
+    hyperparameters: Config
+    val_accuracy: list[float]  # one per epoch trained in this trial
+    epochs: int  # epochs trained in this trial (a Hyperband continuation counts only its new ones)
+    initial_epoch: int = 0
+    resumed_from: str | None = None
+    seconds: float = 0.0  # wall-clock of the whole trial: build, fit, validation
+    train_seconds: float = 0.0  # time spent in training steps alone
+    samples: int = 0  # training samples processed
+    status: str = "COMPLETED"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def score(self) -> float:
+        """What the oracle is told: validation accuracy after the trial's last epoch."""
+        return self.val_accuracy[-1] if self.val_accuracy else float("nan")
+
+    def to_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["val_accuracy_final"] = self.score if self.val_accuracy else None
+        return out
+
+
+class Objective(Protocol):
+    """Trains (or imitates training) one configuration for some epochs."""
+
+    def evaluate(
+        self, trial_id: str, config: Config, epochs: int, initial_epoch: int, resume_from: str | None
+    ) -> TrialRecord: ...
+
+
+Progress = Callable[["TrialRecord", int, "Search"], None]
+
+
+def trial_epochs(values: dict[str, Any], budget: Budget) -> tuple[int, int, str | None]:
+    """(target epoch, initial epoch, trial to resume) of a proposal: Hyperband's or the budget's."""
+    epochs = int(values.get("tuner/epochs", budget.epochs))
+    initial = int(values.get("tuner/initial_epoch", 0))
+    return epochs, initial, values.get("tuner/trial_id")
+
+
+class Search(kt.engine.base_tuner.BaseTuner):
+    """Runs an oracle's proposals through an objective within a budget."""
+
+    def __init__(
+        self,
+        oracle: kt.Oracle,
+        objective: Objective,
+        space: Space,
+        budget: Budget,
+        directory: str,
+        project_name: str = "search",
+        overwrite: bool = True,
+        progress: Progress | None = None,
+    ) -> None:
+        oracle.verbose = 0  # our own progress line replaces Keras Tuner's tables
+        super().__init__(oracle=oracle, directory=directory, project_name=project_name, overwrite=overwrite)
+        self.objective = objective
+        self.space = space
+        self.budget = budget
+        self.progress = progress
+        self.records: list[TrialRecord] = []
+        self.epochs_used = 0
+        self.skipped_over_budget = 0
+
+    def run_trial(self, trial: kt.engine.trial.Trial, *args: Any, **kwargs: Any) -> dict[str, float]:
+        values = trial.hyperparameters.values
+        config = self.space.active_values(values)
+        epochs, initial, resume = trial_epochs(values, self.budget)
+        record = self.objective.evaluate(trial.trial_id, config, epochs, initial, resume)
+        self.records.append(record)
+        self.epochs_used += record.epochs
+        return {OBJECTIVE.name: record.score}
+
+    def run(self) -> list[TrialRecord]:
+        """Ask, train, tell until the oracle stops or the next trial would overrun the budget."""
+        started = time.perf_counter()
+        self.on_search_begin()
+        idle = 0
+        while True:
+            trial = self.oracle.create_trial(self.tuner_id)
+            if trial.status == kt.engine.trial.TrialStatus.STOPPED:
+                break
+            if trial.status == kt.engine.trial.TrialStatus.IDLE:
+                idle += 1  # only a parallel oracle waits; a sequential one never should for long
+                if idle > 100:
+                    break
+                continue
+            idle = 0
+            epochs, initial, _ = trial_epochs(trial.hyperparameters.values, self.budget)
+            if self.epochs_used + (epochs - initial) > self.budget.epoch_budget:
+                trial.status = kt.engine.trial.TrialStatus.STOPPED
+                self.oracle.end_trial(trial)
+                self.skipped_over_budget += 1
+                break
+            self.on_trial_begin(trial)
+            n_before = len(self.records)
+            self._try_run_and_update_trial(trial)
+            if len(self.records) == n_before:  # the objective raised: record the failure
+                config = self.space.active_values(trial.hyperparameters.values)
+                self.records.append(TrialRecord(trial.trial_id, config, [], 0, extra={"error": _last_line(trial.message)}))
+            self.on_trial_end(trial)
+            self.records[-1].status = str(self.oracle.get_trial(trial.trial_id).status)
+            if self.progress:
+                self.progress(self.records[-1], len(self.records), self)
+        self.on_search_end()
+        self.elapsed = time.perf_counter() - started
+        return self.records
+
+    def best(self) -> TrialRecord | None:
+        """The completed trial with the highest validation score (first one on ties, as the oracle ranks)."""
+        best = self.oracle.get_best_trials(1)
+        if not best:
+            return None
+        by_id = {r.trial_id: r for r in self.records}
+        return by_id.get(best[0].trial_id)
+
+    def best_score(self) -> float:
+        done = [r.score for r in self.records if r.status == "COMPLETED" and r.val_accuracy]
+        return max(done) if done else float("nan")
+
+
+def _last_line(message: str | None) -> str:
+    lines = [line for line in (message or "").strip().splitlines() if line.strip()]
+    return lines[-1] if lines else ""

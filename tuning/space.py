@@ -1,0 +1,324 @@
+"""The search space, declared once as data.
+
+Everything that needs the space derives from ``SPACE``: the Keras Tuner
+declaration (``declare``), the model builder (``tuning.model``), the grid
+(``grid_points``), the property tests' Hypothesis strategies and the report's
+columns (``column_names``).  Change the space here and nothing else.
+
+The space is the classic Keras Tuner MNIST example: 1-5 dense ReLU layers of
+32-512 units (step 32), optimizer adam/sgd/rmsprop and a log-uniform learning
+rate in [1e-4, 1e-2].  Unlike the example's plain ``for i in range(...)`` loop,
+``units_i`` lives in a conditional scope entered for every ``i``, so inactive
+widths are never sampled, reported or counted as dimensions.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Mapping, Union
+
+Config = dict[str, Any]
+
+
+class SpaceError(ValueError):
+    """A space declaration or a configuration that does not fit the space."""
+
+
+@dataclass(frozen=True)
+class Int:
+    """An integer hyperparameter on ``low, low+step, ..., high``."""
+
+    name: str
+    low: int
+    high: int
+    step: int = 1
+    grid: tuple[int, ...] | None = None  # the grid strategy's values; None = every value
+
+    def __post_init__(self) -> None:
+        if self.step <= 0:
+            raise SpaceError(f"{self.name}: step must be positive, got {self.step}")
+        if self.low > self.high:
+            raise SpaceError(f"{self.name}: min {self.low} > max {self.high}")
+        if (self.high - self.low) % self.step:
+            raise SpaceError(f"{self.name}: max {self.high} is not min {self.low} plus a multiple of step {self.step}")
+        _check_grid(self)
+
+    def values(self) -> tuple[int, ...]:
+        return tuple(range(self.low, self.high + 1, self.step))
+
+    def contains(self, value: Any) -> bool:
+        return (
+            isinstance(value, int)
+            and not isinstance(value, bool)
+            and self.low <= value <= self.high
+            and (value - self.low) % self.step == 0
+        )
+
+    def allowed(self) -> str:
+        return f"an integer in [{self.low}, {self.high}] in steps of {self.step}"
+
+
+@dataclass(frozen=True)
+class Float:
+    """A real hyperparameter on ``[low, high]``, log-uniform when ``log``."""
+
+    name: str
+    low: float
+    high: float
+    log: bool = False
+    grid: tuple[float, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.low) and math.isfinite(self.high)):
+            raise SpaceError(f"{self.name}: bounds must be finite")
+        if self.low > self.high:
+            raise SpaceError(f"{self.name}: min {self.low} > max {self.high}")
+        if self.log and self.low <= 0:
+            raise SpaceError(f"{self.name}: log sampling needs min > 0, got {self.low}")
+        if self.grid is None:
+            raise SpaceError(f"{self.name}: a Float needs explicit grid values")
+        _check_grid(self)
+
+    def values(self) -> tuple[float, ...]:
+        assert self.grid is not None
+        return self.grid
+
+    def contains(self, value: Any) -> bool:
+        return (
+            isinstance(value, (int, float))
+            and not isinstance(value, bool)
+            and math.isfinite(value)
+            and self.low <= value <= self.high
+        )
+
+    def allowed(self) -> str:
+        return f"a number in [{self.low:g}, {self.high:g}]"
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A categorical hyperparameter."""
+
+    name: str
+    options: tuple[str, ...]
+    grid: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if not self.options:
+            raise SpaceError(f"{self.name}: a choice needs at least one option")
+        if len(set(self.options)) != len(self.options):
+            raise SpaceError(f"{self.name}: options repeat: {self.options}")
+        _check_grid(self)
+
+    def values(self) -> tuple[str, ...]:
+        return self.options
+
+    def contains(self, value: Any) -> bool:
+        return isinstance(value, str) and value in self.options
+
+    def allowed(self) -> str:
+        return "one of " + ", ".join(self.options)
+
+
+Param = Union[Int, Float, Choice]
+
+
+def _check_grid(param: Param) -> None:
+    if param.grid is None:
+        return
+    if not param.grid:
+        raise SpaceError(f"{param.name}: an empty grid")
+    if len(set(param.grid)) != len(param.grid):
+        raise SpaceError(f"{param.name}: grid values repeat: {param.grid}")
+    for v in param.grid:
+        if not param.contains(v):
+            raise SpaceError(f"{param.name}: grid value {v!r} is not {param.allowed()}")
+
+
+def grid_values(param: Param) -> tuple[Any, ...]:
+    """The values the grid strategy visits for ``param``, in visiting order."""
+    return param.grid if param.grid is not None else param.values()
+
+
+@dataclass(frozen=True)
+class Space:
+    """A stack of ``depth`` dense layers, each ``width`` wide, and an optimizer.
+
+    ``width`` is a template: layer ``i`` gets the hyperparameter
+    ``f"{width.name}_{i}"``, active only when ``depth > i``.
+    """
+
+    depth: Int
+    width: Int
+    optimizer: Choice
+    learning_rate: Float
+    batch_size: int = 32
+    inputs: int = 784
+    classes: int = 10
+    hidden_activation: str = "relu"
+    loss: str = "sparse_categorical_crossentropy"
+    optimizers: Mapping[str, str] = field(
+        default_factory=lambda: {"adam": "Adam", "sgd": "SGD", "rmsprop": "RMSprop"}
+    )
+
+    def __post_init__(self) -> None:
+        if self.depth.low < 1:
+            raise SpaceError(f"{self.depth.name}: at least one hidden layer, got min {self.depth.low}")
+        unknown = set(self.optimizer.options) - set(self.optimizers)
+        if unknown:
+            raise SpaceError(f"{self.optimizer.name}: no Keras optimizer for {sorted(unknown)}")
+        if self.batch_size < 1:
+            raise SpaceError(f"batch_size must be positive, got {self.batch_size}")
+
+    # -- names -------------------------------------------------------------
+    def width_name(self, layer: int) -> str:
+        return f"{self.width.name}_{layer}"
+
+    def params(self) -> list[Param]:
+        """Every hyperparameter, in declaration order, conditional ones included."""
+        widths = [
+            Int(self.width_name(i), self.width.low, self.width.high, self.width.step, self.width.grid)
+            for i in range(self.depth.high)
+        ]
+        return [self.depth, *widths, self.optimizer, self.learning_rate]
+
+    def column_names(self) -> list[str]:
+        """The report's hyperparameter columns."""
+        return [p.name for p in self.params()]
+
+    def active_names(self, config: Mapping[str, Any]) -> list[str]:
+        layers = config[self.depth.name]
+        return [
+            self.depth.name,
+            *(self.width_name(i) for i in range(layers)),
+            self.optimizer.name,
+            self.learning_rate.name,
+        ]
+
+    def widths(self, config: Mapping[str, Any]) -> list[int]:
+        return [config[self.width_name(i)] for i in range(config[self.depth.name])]
+
+    # -- validation ----------------------------------------------------------
+    def validate(self, config: Mapping[str, Any]) -> Config:
+        """Return ``config`` as a plain dict, or raise ``SpaceError`` naming the fault.
+
+        Never clips: an out-of-range value is an error, and so is an inactive
+        width given alongside the active ones.
+        """
+        config = dict(config)
+        if not self.depth.contains(config.get(self.depth.name)):
+            raise SpaceError(
+                f"{self.depth.name}={config.get(self.depth.name)!r}: must be {self.depth.allowed()}"
+            )
+        active = self.active_names(config)
+        known = {p.name: p for p in self.params()}
+        for name in config:
+            if name not in known:
+                raise SpaceError(f"unknown hyperparameter {name!r}; known: {', '.join(known)}")
+            if name not in active:
+                raise SpaceError(
+                    f"{name} is inactive with {self.depth.name}={config[self.depth.name]}; give only {', '.join(active)}"
+                )
+        for name in active:
+            if name not in config:
+                raise SpaceError(f"{name} is missing; an active hyperparameter needs a value")
+            if not known[name].contains(config[name]):
+                raise SpaceError(f"{name}={config[name]!r}: must be {known[name].allowed()}")
+        return config
+
+    # -- Keras Tuner ---------------------------------------------------------
+    def declare(self, hp: Any, *, grid: bool = False) -> Config:
+        """Declare the space on a ``keras_tuner.HyperParameters``; return the active values.
+
+        With ``grid=True`` each hyperparameter is declared as an ordered
+        ``Choice`` over its grid values, so Keras Tuner's GridSearch walks
+        exactly ``grid_points()`` in the same order.
+        """
+
+        def one(p: Param) -> Any:
+            if grid:
+                return hp.Choice(p.name, list(grid_values(p)), ordered=not isinstance(p, Choice))
+            if isinstance(p, Int):
+                return hp.Int(p.name, p.low, p.high, step=p.step)
+            if isinstance(p, Float):
+                return hp.Float(p.name, p.low, p.high, sampling="log" if p.log else "linear")
+            return hp.Choice(p.name, list(p.options))
+
+        config: Config = {self.depth.name: one(self.depth)}
+        depth_values = list(grid_values(self.depth) if grid else self.depth.values())
+        for i in range(self.depth.high):
+            # Entered for every i: the width is declared (so the oracle knows it)
+            # but only active, sampled and reported when depth > i.
+            with hp.conditional_scope(self.depth.name, [d for d in depth_values if d > i] or [None]):
+                value = one(Int(self.width_name(i), self.width.low, self.width.high, self.width.step, self.width.grid))
+            if value is not None and i < config[self.depth.name]:
+                config[self.width_name(i)] = value
+        config[self.optimizer.name] = one(self.optimizer)
+        config[self.learning_rate.name] = one(self.learning_rate)
+        return config
+
+    def hyperparameters(self, *, grid: bool = False) -> Any:
+        """A fresh ``keras_tuner.HyperParameters`` holding the whole space."""
+        import keras_tuner as kt
+
+        hp = kt.HyperParameters()
+        self.declare(hp, grid=grid)
+        return hp
+
+    def active_values(self, values: Mapping[str, Any]) -> Config:
+        """Keep only this space's active hyperparameters (drops ``tuner/*`` and strays)."""
+        return {name: values[name] for name in self.active_names(values)}
+
+    # -- grid ------------------------------------------------------------------
+    def grid_points(self) -> Iterator[Config]:
+        """Every grid configuration, in the order the grid strategy visits them.
+
+        Odometer order, last hyperparameter fastest: for the shallowest net and
+        the first width, all learning rates, then all optimizers, then widths,
+        then depth.  Under a small budget the grid therefore spends its trials on
+        what matters most for a short training run (optimizer and learning
+        rate) on the cheapest architectures first.
+        """
+        for depth in grid_values(self.depth):
+            widths = itertools.product(grid_values(self.width), repeat=depth)
+            for ws in widths:
+                for opt in grid_values(self.optimizer):
+                    for lr in grid_values(self.learning_rate):
+                        cfg: Config = {self.depth.name: depth}
+                        cfg.update({self.width_name(i): w for i, w in enumerate(ws)})
+                        cfg[self.optimizer.name] = opt
+                        cfg[self.learning_rate.name] = lr
+                        yield cfg
+
+    def grid_size(self) -> int:
+        w = len(grid_values(self.width))
+        per_arch = len(grid_values(self.optimizer)) * len(grid_values(self.learning_rate))
+        return sum(w**d for d in grid_values(self.depth)) * per_arch
+
+    # -- model arithmetic -----------------------------------------------------
+    def parameter_count(self, config: Mapping[str, Any]) -> int:
+        """Weights and biases of the dense stack, in closed form."""
+        sizes = [self.inputs, *self.widths(config), self.classes]
+        return sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
+
+    def multiply_adds(self, config: Mapping[str, Any]) -> int:
+        """Multiply-adds of one sample's forward pass through the dense layers."""
+        sizes = [self.inputs, *self.widths(config), self.classes]
+        return sum(a * b for a, b in zip(sizes, sizes[1:]))
+
+
+SPACE = Space(
+    depth=Int("num_layers", 1, 5),
+    width=Int("units", 32, 512, step=32, grid=(64, 256, 512)),
+    optimizer=Choice("optimizer", ("adam", "sgd", "rmsprop")),
+    learning_rate=Float("learning_rate", 1e-4, 1e-2, log=True, grid=(1e-3, 1e-4, 1e-2)),
+)
+"""The classic Keras Tuner MNIST space.
+
+Grid (a deliberate choice, see ``Space.grid_points``): depth 1..5, widths
+64/256/512, the three optimizers and learning rates 1e-3, 1e-4, 1e-2 - the
+common default first, then a decade either side.  That is
+(3 + 9 + 27 + 81 + 243) x 3 x 3 = 3,267 points.
+"""

@@ -1,0 +1,34 @@
+"""The registry: strategy name -> the module that defines it.
+
+Modules are imported on demand, so listing strategies costs nothing and a
+strategy whose optional dependency is missing still lists, as unavailable.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from tuning.strategies.base import Strategy
+
+REGISTRY: dict[str, str] = {
+    "grid": "tuning.strategies.grid",
+    "random": "tuning.strategies.random_search",
+    "bayesian": "tuning.strategies.bayesian",
+    "hyperband": "tuning.strategies.hyperband",
+}
+
+
+def names() -> list[str]:
+    return list(REGISTRY)
+
+
+def get(name: str) -> Strategy:
+    if name not in REGISTRY:
+        raise KeyError(name)
+    strategy = importlib.import_module(REGISTRY[name]).STRATEGY
+    assert strategy.name == name, f"{REGISTRY[name]} defines {strategy.name!r}, registered as {name!r}"
+    return strategy
+
+
+def all_strategies() -> list[Strategy]:
+    return [get(n) for n in REGISTRY]

@@ -1,0 +1,41 @@
+"""Grid search: Keras Tuner's GridSearch over the space's declared grid.
+
+The grid's values and order are declared with the space (``Space.grid_points``):
+odometer order with the learning rate fastest, then the optimizer, then the
+widths, then depth.  The seed changes nothing: grid search is deterministic.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras_tuner as kt
+
+from tuning.budget import Budget
+from tuning.search import OBJECTIVE
+from tuning.space import Space
+from tuning.strategies.base import Strategy, oracle_seed
+
+
+def settings(space: Space, budget: Budget) -> dict[str, Any]:
+    return {"max_trials": budget.trials, "grid_size": space.grid_size()}
+
+
+def make_oracle(space: Space, budget: Budget, seed: int) -> kt.Oracle:
+    return kt.oracles.GridSearchOracle(
+        objective=OBJECTIVE,
+        max_trials=budget.trials,
+        hyperparameters=space.hyperparameters(grid=True),
+        seed=oracle_seed(seed),
+        allow_new_entries=False,
+        tune_new_entries=False,
+    )
+
+
+STRATEGY = Strategy(
+    name="grid",
+    summary="Keras Tuner GridSearch over the declared grid, learning rate varying fastest",
+    make_oracle=make_oracle,
+    stochastic=False,
+    settings=settings,
+)

@@ -1,0 +1,35 @@
+"""Random search: Keras Tuner's RandomSearch, the seed example's own strategy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras_tuner as kt
+
+from tuning.budget import Budget
+from tuning.search import OBJECTIVE
+from tuning.space import Space
+from tuning.strategies.base import Strategy, oracle_seed
+
+
+def settings(space: Space, budget: Budget) -> dict[str, Any]:
+    return {"max_trials": budget.trials}
+
+
+def make_oracle(space: Space, budget: Budget, seed: int) -> kt.Oracle:
+    return kt.oracles.RandomSearchOracle(
+        objective=OBJECTIVE,
+        max_trials=budget.trials,
+        hyperparameters=space.hyperparameters(),
+        seed=oracle_seed(seed),
+        allow_new_entries=False,
+        tune_new_entries=False,
+    )
+
+
+STRATEGY = Strategy(
+    name="random",
+    summary="Keras Tuner RandomSearch: independent draws from the space (the seed example)",
+    make_oracle=make_oracle,
+    settings=settings,
+)
