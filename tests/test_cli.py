@@ -1,0 +1,119 @@
+"""Bad input gets one clear line, exit 2, no traceback and nothing written; good input a result file."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tuning.cli import main
+from tuning.results import read_result, write_atomic
+
+
+def tuning(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tuning", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=600,
+    )
+
+
+def _one_error_line(proc: subprocess.CompletedProcess[str], code: int, *needles: str) -> None:
+    assert proc.returncode == code, proc.stderr
+    assert "Traceback" not in proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("tuning")]
+    assert len(lines) == 1, proc.stderr
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "needles"),
+    [
+        (["--strategy", "annealing", "--seed", "0", "--budget", "smoke"], ["annealing", "grid", "random"]),
+        (["--strategy", "random", "--seed", "0", "--budget", "huge"], ["huge", "smoke", "paper"]),
+        (["--strategy", "random", "--seed", "-1", "--budget", "smoke"], ["non-negative integer", "-1"]),
+        (["--strategy", "random", "--seed", "1.5", "--budget", "smoke"], ["non-negative integer", "1.5"]),
+        (["--strategy", "random", "--seed", "x", "--budget", "smoke"], ["non-negative integer"]),
+        (["--strategy", "random", "--budget", "smoke"], ["--seed"]),
+    ],
+)
+def test_bad_arguments(args: list[str], needles: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["run", *args, "--results-dir", str(tmp_path)])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1, err
+    for needle in needles:
+        assert needle in err
+    assert not any(tmp_path.iterdir())
+
+
+def test_unwritable_results_dir(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    proc = tuning("run", "--strategy", "random", "--seed", "0", "--budget", "smoke", "--results-dir", str(blocker / "out"))
+    _one_error_line(proc, 2, "cannot write results", str(blocker))
+    assert blocker.read_text() == "not a directory"
+
+
+def test_corrupt_dataset(tmp_path: Path) -> None:
+    bad = tmp_path / "mnist.npz"
+    bad.write_bytes(b"\x00" * 1024)
+    out = tmp_path / "out"
+    proc = tuning("run", "--strategy", "random", "--seed", "0", "--budget", "smoke", "--results-dir", str(out),
+                  env={"TUNING_MNIST_FILE": str(bad)})
+    _one_error_line(proc, 2, "corrupt or not MNIST", str(bad))
+    assert not any(p.is_file() for p in out.rglob("*"))
+
+
+def test_missing_dataset(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    proc = tuning("run", "--strategy", "grid", "--seed", "0", "--budget", "smoke", "--results-dir", str(out),
+                  env={"TUNING_MNIST_FILE": str(tmp_path / "absent.npz")})
+    _one_error_line(proc, 2, "does not exist")
+    assert not any(p.is_file() for p in out.rglob("*"))
+
+
+def test_strategies_lists_each_with_a_line() -> None:
+    from tuning import strategies
+
+    proc = tuning("strategies")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    assert [line.split()[0] for line in lines] == strategies.names()
+
+
+def test_atomic_write_leaves_nothing_on_failure(tmp_path: Path) -> None:
+    target = tmp_path / "smoke" / "x.json"
+    with pytest.raises(TypeError):
+        write_atomic(target, {"unserialisable": object()})
+    assert list(target.parent.iterdir()) == []
+
+
+@pytest.mark.training
+def test_run_writes_the_result_file_and_prints_its_path_last(tmp_path: Path) -> None:
+    proc = tuning("run", "--strategy", "random", "--seed", "0", "--budget", "smoke", "--results-dir", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    path = Path(proc.stdout.strip().splitlines()[-1])
+    assert path == tmp_path / "smoke" / "random-seed0.json"
+    result = read_result(path)
+    assert result["strategy"] == "random" and result["seed"] == 0 and result["budget"]["name"] == "smoke"
+    assert result["epochs_trained"] == sum(t["epochs"] for t in result["trials"]) <= 6
+    assert 0.5 < result["best"]["test_accuracy"] <= 1.0
+    assert result["best"]["val_accuracy"] == max(t["val_accuracy_final"] for t in result["trials"])
+    assert result["throughput_samples_per_second"] > 0
+    env = result["environment"]
+    assert env["versions"]["keras-tuner"] and env["device"]["kind"] in {"CPU", "GPU"} and "commit" in env["git"]
+    for trial in result["trials"]:
+        layers = trial["hyperparameters"]["num_layers"]
+        assert {k for k in trial["hyperparameters"] if k.startswith("units_")} == {f"units_{i}" for i in range(layers)}
+        assert len(trial["val_accuracy"]) == trial["epochs"] and trial["status"] == "COMPLETED"
+    assert "[random seed 0 smoke] trial 3" in proc.stderr
+    json.dumps(result)  # round-trips
