@@ -46,6 +46,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
 
     sub.add_parser("strategies", help="list the strategies, a line each")
+
+    report = sub.add_parser("report", help="tables (and plots) from the result files under DIR, one section per budget")
+    report.add_argument("directory", type=Path, metavar="DIR", help="searched recursively for *.json result files")
+    report.add_argument("--format", choices=["github", "latex", "csv"], default="github",
+                        help="github (Markdown, default), latex (booktabs) or csv")
+    report.add_argument("--plot", type=Path, metavar="PATH",
+                        help="also write anytime curves to PATH.png and PATH.svg (a .png/.svg suffix is replaced)")
     return parser
 
 
@@ -68,6 +75,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             print(run(args.strategy, args.seed, args.budget, args.results_dir, quiet=args.quiet))
             return 0
+        if args.command == "report":
+            from tuning.report import report
+
+            return report(args.directory, args.format, args.plot)
     except UsageError as e:
         print(f"tuning: error: {e}", file=sys.stderr)
         return 2
