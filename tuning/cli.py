@@ -53,7 +53,34 @@ def _parser() -> argparse.ArgumentParser:
                         help="github (Markdown, default), latex (booktabs) or csv")
     report.add_argument("--plot", type=Path, metavar="PATH",
                         help="also write anytime curves to PATH.png and PATH.svg (a .png/.svg suffix is replaced)")
+    gate = sub.add_parser("gate", help="compare a smoke bench's results with the committed baseline; exit 1 on a regression")
+    gate.add_argument("directory", type=Path, metavar="DIR", help="the bench's <results>/<budget> folder (with throughput.json)")
+    gate.add_argument("--baseline", type=Path, required=True, metavar="FILE", help="e.g. results/baseline/smoke.json")
+    gate.add_argument("--write", action="store_true", help="refresh FILE from DIR instead of comparing (on purpose only)")
     return parser
+
+
+def _gate(directory: Path, baseline: Path, write: bool) -> int:
+    from tabulate import tabulate
+
+    from tuning import gate
+
+    try:
+        if write:
+            print(f"wrote {gate.write_baseline(directory, baseline)}")
+            return 0
+        checks = gate.compare(gate.read_baseline(baseline), directory)
+    except gate.GateError as e:
+        raise UsageError(str(e)) from None
+    failed = [c for c in checks if not c.ok]
+    rows = [[c.run, c.check, c.baseline, c.current, c.change, "ok" if c.ok else "REGRESSED"] for c in (failed or checks)]
+    print(tabulate(rows, headers=["run", "check", "baseline", "now", "change", "verdict"], tablefmt="github",
+                   disable_numparse=True))
+    print(
+        f"\n{len(failed)} regression(s) in {len(checks)} checks; tolerances: test accuracy -{gate.ACCURACY_TOLERANCE}, "
+        f"cost x{gate.SPEED_TOLERANCE} (cost = wall-clock x calibration samples/s)"
+    )
+    return 1 if failed else 0
 
 
 def _strategies() -> int:
@@ -75,6 +102,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             print(run(args.strategy, args.seed, args.budget, args.results_dir, quiet=args.quiet))
             return 0
+        if args.command == "gate":
+            return _gate(args.directory, args.baseline, args.write)
         if args.command == "report":
             from tuning.report import report
 

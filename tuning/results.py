@@ -69,6 +69,8 @@ def read_result(path: Path) -> dict[str, Any]:
         raise ResultError(f"{path}: unreadable ({e})") from None
     if not isinstance(data, dict):
         raise ResultError(f"{path}: not a result (a JSON {type(data).__name__}, expected an object)")
+    if "kind" in data and "schema_version" not in data:  # the suite's throughput and baseline files
+        raise ResultError(f"{path}: a {data['kind']} file, not a run result")
     missing = [k for k in REQUIRED if k not in data]
     if missing:
         raise ResultError(f"{path}: not a result (missing {', '.join(missing)})")

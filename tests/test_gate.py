@@ -1,0 +1,127 @@
+"""The regression gates fail on a planted regression and pass a merely slower machine."""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import keras
+import pytest
+
+from tuning import gate
+from tuning.budget import BUDGETS
+from tuning.cli import main
+from tuning.results import result_path, write_atomic
+from tuning.run import execute
+from tuning.strategies import get
+from tuning.train import KerasObjective
+
+
+def _result(strategy: str, seed: int, acc: float, wall: float, lr: float = 1e-3) -> dict[str, Any]:
+    return {
+        "schema_version": 1, "strategy": strategy, "seed": seed, "budget": {"name": "smoke"}, "trials": [],
+        "best": {"hyperparameters": {"num_layers": 1, "units_0": 64, "optimizer": "adam", "learning_rate": lr},
+                 "test_accuracy": acc},
+        "wall_clock_seconds": wall, "epochs_trained": 6, "throughput_samples_per_second": 1000.0, "environment": {},
+    }
+
+
+def _bench(directory: Path, results: list[dict[str, Any]], calibration_sps: float) -> Path:
+    for r in results:
+        write_atomic(directory / f"{r['strategy']}-seed{r['seed']}.json", r)
+    write_atomic(directory / gate.THROUGHPUT_FILE, {"kind": "throughput", "calibration_samples_per_second": calibration_sps})
+    return directory
+
+
+def _verdicts(baseline_dir: Path, current_dir: Path) -> dict[tuple[str, str], bool]:
+    checks = gate.compare(gate.make_baseline(baseline_dir), current_dir)
+    return {(c.run, c.check.split()[0]): c.ok for c in checks}
+
+
+def test_unchanged_bench_passes(tmp_path: Path) -> None:
+    base = _bench(tmp_path / "a", [_result("random", 0, 0.90, 10.0)], 8000.0)
+    assert all(_verdicts(base, base).values())
+
+
+def test_accuracy_loss_fails(tmp_path: Path) -> None:
+    base = _bench(tmp_path / "a", [_result("random", 0, 0.90, 10.0)], 8000.0)
+    now = _bench(tmp_path / "b", [_result("random", 0, 0.85, 10.0)], 8000.0)
+    assert _verdicts(base, now) == {("random-seed0", "hyperparameters"): True, ("random-seed0", "test"): False,
+                                   ("random-seed0", "cost"): True}
+
+
+def test_other_choice_fails(tmp_path: Path) -> None:
+    base = _bench(tmp_path / "a", [_result("random", 0, 0.90, 10.0)], 8000.0)
+    now = _bench(tmp_path / "b", [_result("random", 0, 0.90, 10.0, lr=2e-3)], 8000.0)
+    assert not _verdicts(base, now)[("random-seed0", "hyperparameters")]
+
+
+def test_slower_harness_fails_but_slower_machine_passes(tmp_path: Path) -> None:
+    base = _bench(tmp_path / "a", [_result("random", 0, 0.90, 10.0)], 8000.0)
+    slower_harness = _bench(tmp_path / "b", [_result("random", 0, 0.90, 20.0)], 8000.0)
+    slower_machine = _bench(tmp_path / "c", [_result("random", 0, 0.90, 20.0)], 4000.0)
+    assert not _verdicts(base, slower_harness)[("random-seed0", "cost")]
+    assert _verdicts(base, slower_machine)[("random-seed0", "cost")]
+
+
+def test_missing_run_fails_and_cli_prints_the_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    base = _bench(tmp_path / "a", [_result("random", 0, 0.90, 10.0), _result("grid", 0, 0.9, 10.0)], 8000.0)
+    now = _bench(tmp_path / "b", [_result("random", 0, 0.80, 10.0)], 8000.0)
+    assert main(["gate", str(base), "--baseline", str(tmp_path / "base.json"), "--write"]) == 0
+    assert main(["gate", str(now), "--baseline", str(tmp_path / "base.json")]) == 1
+    out = capsys.readouterr().out
+    assert "grid-seed0" in out and "missing" in out and "REGRESSED" in out and "-0.1000" in out
+
+
+def test_no_calibration_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    base = _bench(tmp_path / "a", [_result("random", 0, 0.90, 10.0)], 8000.0)
+    (base / gate.THROUGHPUT_FILE).unlink()
+    assert main(["gate", str(base), "--baseline", str(tmp_path / "x.json"), "--write"]) == 2
+    assert "calibration" in capsys.readouterr().err
+
+
+class _Sleep(keras.callbacks.Callback):
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.seconds = seconds
+
+    def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+        time.sleep(self.seconds)
+
+
+@pytest.mark.training
+def test_planted_regressions_in_real_runs_fail_the_gate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Real smoke runs: a sleep in the training loop trips the speed gate, a crippled optimizer the quality gate."""
+    strategy, budget = get("random"), BUDGETS["smoke"]
+    sps = 8000.0  # one calibration for all three benches: they run in the same session on the same machine
+
+    clean = execute(strategy, budget, seed=0)
+    base = _bench(tmp_path / "clean", [clean], sps)
+
+    # Sleep so that the run takes about twice as long, whatever this machine's speed.
+    pause = clean["wall_clock_seconds"] / budget.epoch_budget
+    monkeypatch.setattr(KerasObjective, "__init__", _with_callback(KerasObjective.__init__, lambda: [_Sleep(pause)]))
+    slow = _bench(tmp_path / "slow", [execute(strategy, budget, seed=0)], sps)
+    monkeypatch.undo()
+    verdicts = _verdicts(base, slow)
+    assert not verdicts[("random-seed0", "cost")]
+    assert verdicts[("random-seed0", "test")] and verdicts[("random-seed0", "hyperparameters")]
+
+    # A harness that trains with a hundredth of the chosen learning rate loses accuracy.
+    original = KerasObjective.build
+    monkeypatch.setattr(KerasObjective, "build", lambda self, config: original(
+        self, {**config, "learning_rate": max(1e-4, config["learning_rate"] / 100)}))
+    worse = execute(strategy, budget, seed=0)
+    monkeypatch.undo()
+    assert not _verdicts(base, _bench(tmp_path / "worse", [worse], sps))[("random-seed0", "test")]
+
+
+def _with_callback(init: Any, callbacks: Any) -> Any:
+    def patched(self: KerasObjective, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **kwargs)
+        self.callbacks = callbacks
+
+    return patched
