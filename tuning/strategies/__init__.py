@@ -15,6 +15,8 @@ REGISTRY: dict[str, str] = {
     "random": "tuning.strategies.random_search",
     "bayesian": "tuning.strategies.bayesian",
     "hyperband": "tuning.strategies.hyperband",
+    "hypergradient": "tuning.strategies.hypergradient",
+    "tpe": "tuning.strategies.tpe",
 }
 
 
