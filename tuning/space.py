@@ -166,6 +166,10 @@ class Space:
     def __post_init__(self) -> None:
         if self.depth.low < 1:
             raise SpaceError(f"{self.depth.name}: at least one hidden layer, got min {self.depth.low}")
+        if self.width.low < 1:  # Keras refuses a Dense layer of 0 units: such configs could not be built
+            raise SpaceError(f"{self.width.name}: a layer needs at least one unit, got min {self.width.low}")
+        if self.learning_rate.low <= 0:  # Keras trains with lr <= 0 without a word: it would not learn, or diverge
+            raise SpaceError(f"{self.learning_rate.name}: a learning rate must be positive, got min {self.learning_rate.low:g}")
         unknown = set(self.optimizer.options) - set(self.optimizers)
         if unknown:
             raise SpaceError(f"{self.optimizer.name}: no Keras optimizer for {sorted(unknown)}")
@@ -249,9 +253,12 @@ class Space:
         config: Config = {self.depth.name: one(self.depth)}
         depth_values = list(grid_values(self.depth) if grid else self.depth.values())
         for i in range(self.depth.high):
-            # Entered for every i: the width is declared (so the oracle knows it)
-            # but only active, sampled and reported when depth > i.
-            with hp.conditional_scope(self.depth.name, [d for d in depth_values if d > i] or [None]):
+            # Entered for every layer some depth reaches: the width is declared (so
+            # the oracle knows it) but only active, sampled and reported when depth > i.
+            reaching = [d for d in depth_values if d > i]
+            if not reaching:  # a depth grid short of depth.high: no deeper width can be active
+                break
+            with hp.conditional_scope(self.depth.name, reaching):
                 value = one(Int(self.width_name(i), self.width.low, self.width.high, self.width.step, self.width.grid))
             if value is not None and i < config[self.depth.name]:
                 config[self.width_name(i)] = value

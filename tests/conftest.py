@@ -1,0 +1,47 @@
+"""Hypothesis profiles for the whole test suite.
+
+``ci`` is the default: derandomized (the same examples on every run, so a
+red CI is a real regression, not bad luck), a bounded number of examples and
+a deadline, and no example database (CI starts from a clean clone anyway).
+``thorough`` draws many more examples and keeps a database so that a failure
+found once is replayed first next time.  Pick a profile with
+``HYPOTHESIS_PROFILE=thorough`` (tox passes it through) or
+``pytest --hypothesis-profile=thorough``; the option wins over the variable,
+because Hypothesis's pytest plugin loads it after this file.
+
+Tests that run whole searches scale their example counts from the loaded
+profile's ``max_examples`` (see ``tests/space_strategies.py``), so
+``thorough`` deepens every property without editing a test.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+from hypothesis import HealthCheck, Phase, settings
+
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    database=None,
+    max_examples=50,
+    deadline=timedelta(seconds=5),
+    # Drawing a configuration is cheap, but one example of a strategy test runs
+    # a whole search; the health check would count that against generation.
+    suppress_health_check=[HealthCheck.too_slow],
+    # The explain phase trips an internal assertion of Hypothesis 6.155's
+    # shrinker (spans out of order) on st.data() tests; the shrunk example is
+    # still printed without it.
+    phases=[p for p in Phase if p is not Phase.explain],
+    print_blob=True,
+)
+settings.register_profile(
+    "thorough",
+    max_examples=500,
+    deadline=timedelta(seconds=30),
+    suppress_health_check=[HealthCheck.too_slow],
+    phases=[p for p in Phase if p is not Phase.explain],
+    print_blob=True,
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
