@@ -22,6 +22,20 @@ def oracle_seed(seed: int) -> int:
     return seed + 1
 
 
+def oracle_args(space: Space, seed: int, *, grid: bool = False) -> dict[str, Any]:
+    """What every Keras Tuner oracle here is given: the objective, the whole space up front
+    (no new entries, so Keras Tuner never invents or fills a hyperparameter) and the shifted seed."""
+    from tuning.search import OBJECTIVE  # keras_tuner is heavy: only when an oracle is made
+
+    return {
+        "objective": OBJECTIVE,
+        "hyperparameters": space.hyperparameters(grid=grid),
+        "seed": oracle_seed(seed),
+        "allow_new_entries": False,
+        "tune_new_entries": False,
+    }
+
+
 @dataclass(frozen=True)
 class Strategy:
     name: str

@@ -16,9 +16,8 @@ from typing import Any
 import keras_tuner as kt
 
 from tuning.budget import Budget
-from tuning.search import OBJECTIVE
 from tuning.space import Space
-from tuning.strategies.base import Strategy, oracle_seed
+from tuning.strategies.base import Strategy, oracle_args
 
 
 def initial_points(budget: Budget) -> int:
@@ -31,15 +30,11 @@ def settings(space: Space, budget: Budget) -> dict[str, Any]:
 
 def make_oracle(space: Space, budget: Budget, seed: int) -> kt.Oracle:
     return kt.oracles.BayesianOptimizationOracle(
-        objective=OBJECTIVE,
         max_trials=budget.trials,
         num_initial_points=initial_points(budget),
         alpha=1e-4,
         beta=2.6,
-        hyperparameters=space.hyperparameters(),
-        seed=oracle_seed(seed),
-        allow_new_entries=False,
-        tune_new_entries=False,
+        **oracle_args(space, seed),
     )
 
 

@@ -12,9 +12,8 @@ from typing import Any
 import keras_tuner as kt
 
 from tuning.budget import Budget
-from tuning.search import OBJECTIVE
 from tuning.space import Space
-from tuning.strategies.base import Strategy, oracle_seed
+from tuning.strategies.base import Strategy, oracle_args
 
 
 def settings(space: Space, budget: Budget) -> dict[str, Any]:
@@ -23,12 +22,8 @@ def settings(space: Space, budget: Budget) -> dict[str, Any]:
 
 def make_oracle(space: Space, budget: Budget, seed: int) -> kt.Oracle:
     return kt.oracles.GridSearchOracle(
-        objective=OBJECTIVE,
         max_trials=budget.trials,
-        hyperparameters=space.hyperparameters(grid=True),
-        seed=oracle_seed(seed),
-        allow_new_entries=False,
-        tune_new_entries=False,
+        **oracle_args(space, seed, grid=True),
     )
 
 

@@ -22,9 +22,8 @@ from typing import Any
 import keras_tuner as kt
 
 from tuning.budget import Budget
-from tuning.search import OBJECTIVE
 from tuning.space import Space
-from tuning.strategies.base import Strategy, oracle_seed
+from tuning.strategies.base import Strategy, oracle_args
 
 
 @dataclass(frozen=True)
@@ -84,14 +83,10 @@ def settings(space: Space, budget: Budget) -> dict[str, Any]:
 def make_oracle(space: Space, budget: Budget, seed: int) -> kt.Oracle:
     p = plan(budget)
     return kt.oracles.HyperbandOracle(
-        objective=OBJECTIVE,
         max_epochs=p.max_epochs,
         factor=p.factor,
         hyperband_iterations=p.iterations,
-        hyperparameters=space.hyperparameters(),
-        seed=oracle_seed(seed),
-        allow_new_entries=False,
-        tune_new_entries=False,
+        **oracle_args(space, seed),
     )
 
 
