@@ -20,13 +20,9 @@ from tuning.data import Split
 from tuning.model import OptimizerFactory, build_model
 from tuning.search import TrialRecord
 from tuning.space import Config, Space
+from tuning.strategies.base import trial_seed
 
 CallbackFactory = Callable[[], list[keras.callbacks.Callback]]
-
-
-def trial_seed(seed: int, trial_id: str) -> int:
-    """A 31-bit seed for one trial of one run, independent across both."""
-    return int(np.random.SeedSequence([seed, int(trial_id)]).generate_state(1)[0] & 0x7FFFFFFF)
 
 
 class EpochTimer(keras.callbacks.Callback):

@@ -36,6 +36,13 @@ def oracle_args(space: Space, seed: int, *, grid: bool = False) -> dict[str, Any
     }
 
 
+def trial_seed(seed: int, trial_id: str) -> int:
+    """A 31-bit seed for one trial of one run, independent across both (weights, shuffling, samplers)."""
+    import numpy as np
+
+    return int(np.random.SeedSequence([seed, int(trial_id)]).generate_state(1)[0] & 0x7FFFFFFF)
+
+
 @dataclass(frozen=True)
 class Strategy:
     name: str

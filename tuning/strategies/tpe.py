@@ -45,9 +45,8 @@ import keras_tuner as kt
 from tuning.budget import Budget
 from tuning.search import OBJECTIVE
 from tuning.space import Space
-from tuning.strategies.base import Strategy, oracle_seed
+from tuning.strategies.base import Strategy, oracle_seed, trial_seed
 from tuning.strategies.bayesian import initial_points
-from tuning.train import trial_seed
 
 INSTALL_HINT = "pip install .[optuna]"
 HP = kt.engine.hyperparameters
