@@ -117,3 +117,18 @@ def test_run_writes_the_result_file_and_prints_its_path_last(tmp_path: Path) -> 
         assert len(trial["val_accuracy"]) == trial["epochs"] and trial["status"] == "COMPLETED"
     assert "[random seed 0 smoke] trial 3" in proc.stderr
     json.dumps(result)  # round-trips
+
+
+def test_failing_trials_are_a_run_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    from tuning.train import KerasObjective
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ValueError("boom in training")
+
+    monkeypatch.setattr(KerasObjective, "evaluate", broken)
+    code = main(["run", "--strategy", "random", "--seed", "0", "--budget", "smoke", "--results-dir", str(tmp_path), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 1 and "boom in training" in err and "Traceback" not in err
+    assert len([line for line in err.splitlines() if line.startswith("tuning")]) == 1, err
+    assert not any(p.is_file() for p in tmp_path.rglob("*"))

@@ -19,7 +19,7 @@ from tuning.data import DataError, load_mnist, make_split
 from tuning.errors import RunError, UsageError
 from tuning.provenance import environment
 from tuning.results import SCHEMA_VERSION, check_writable, result_path, write_atomic
-from tuning.search import Search, TrialRecord
+from tuning.search import Search, TrialRecord, last_line
 from tuning.space import SPACE, Space
 from tuning.strategies.base import Strategy
 from tuning.train import KerasObjective
@@ -73,7 +73,10 @@ def execute(
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="tuning-") as work:
         search = Search(strategy.make_oracle(space, budget, seed), objective, space, budget, work, progress=progress)
-        records = search.run()
+        try:
+            records = search.run()
+        except RuntimeError as e:  # Keras Tuner gives up after consecutive failed trials
+            raise RunError(f"trials kept failing; last error: {last_line(str(e))}") from None
         best = search.best()
         if best is None:
             errors = [r.extra.get("error", "") for r in records if r.extra.get("error")]

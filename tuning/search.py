@@ -11,6 +11,7 @@ real models, and the property tests use a synthetic one that trains nothing.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Protocol
@@ -83,6 +84,7 @@ class Search(kt.engine.base_tuner.BaseTuner):
         progress: Progress | None = None,
     ) -> None:
         oracle.verbose = 0  # our own progress line replaces Keras Tuner's tables
+        _quiet_failed_trials()
         super().__init__(oracle=oracle, directory=directory, project_name=project_name, overwrite=overwrite)
         self.objective = objective
         self.space = space
@@ -127,7 +129,7 @@ class Search(kt.engine.base_tuner.BaseTuner):
             self._try_run_and_update_trial(trial)
             if len(self.records) == n_before:  # the objective raised: record the failure
                 config = self.space.active_values(trial.hyperparameters.values)
-                self.records.append(TrialRecord(trial.trial_id, config, [], 0, extra={"error": _last_line(trial.message)}))
+                self.records.append(TrialRecord(trial.trial_id, config, [], 0, extra={"error": last_line(trial.message)}))
             self.on_trial_end(trial)
             self.records[-1].status = str(self.oracle.get_trial(trial.trial_id).status)
             if self.progress:
@@ -149,6 +151,18 @@ class Search(kt.engine.base_tuner.BaseTuner):
         return max(done) if done else float("nan")
 
 
-def _last_line(message: str | None) -> str:
+def _quiet_failed_trials() -> None:
+    """Keras Tuner prints a traceback for every failed trial; we record the error in the
+    trial instead (and ``tuning run`` exits with one line).  TUNING_DEBUG=1 keeps them."""
+    if os.environ.get("TUNING_DEBUG"):
+        return
+    try:
+        from keras_tuner.src import config as kt_config  # no public switch in keras-tuner 1.4
+    except ImportError:
+        return
+    kt_config.DEBUG = False
+
+
+def last_line(message: str | None) -> str:
     lines = [line for line in (message or "").strip().splitlines() if line.strip()]
     return lines[-1] if lines else ""
