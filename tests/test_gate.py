@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import copy
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -14,7 +12,7 @@ import pytest
 from tuning import gate
 from tuning.budget import BUDGETS
 from tuning.cli import main
-from tuning.results import result_path, write_atomic
+from tuning.results import write_atomic
 from tuning.run import execute
 from tuning.strategies import get
 from tuning.train import KerasObjective
