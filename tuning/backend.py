@@ -13,7 +13,6 @@ import os
 import platform
 from typing import Any
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up chatter
 
 
 def name() -> str:
