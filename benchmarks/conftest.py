@@ -8,19 +8,37 @@ gate's calibration); at the end the report of the budget's results prints.
 from __future__ import annotations
 
 import json
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tuning import strategies
-from tuning.budget import BUDGETS
-from tuning.gate import THROUGHPUT_FILE
+from tuning.bench.calibration import THROUGHPUT_FILE, write_throughput
+from tuning.core.budget import BUDGETS
+from tuning.core.seeds import parse_seeds
+
+
+@dataclass(frozen=True)
+class Selection:
+    budget: str
+    seeds: list[int]
+    strategies: list[str]
+    results_dir: Path
+
+
+SELECTION = pytest.StashKey[Selection]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("tuning bench")
     group.addoption("--budget", default="standard", help="smoke, standard or paper (default: standard)")
-    group.addoption("--seeds", default=None, help="comma-separated seeds (default: the budget's own)")
+    group.addoption(
+        "--seeds", default=None, help="comma-separated seeds or ranges, e.g. 0,1 or 0-9 (default: the budget's own)"
+    )
     group.addoption("--strategies", default=None, help="comma-separated strategy names (default: all available)")
     group.addoption("--results-dir", default="results", help="result files go under DIR/<budget>/ (default: results)")
 
@@ -29,52 +47,70 @@ def _names(text: str | None) -> list[str]:
     return [t.strip() for t in text.split(",") if t.strip()] if text else []
 
 
-def _selection(config: pytest.Config) -> tuple[str, list[int], list[str]]:
+def _selection(config: pytest.Config) -> Selection:
     budget = config.getoption("--budget")
     if budget not in BUDGETS:
         raise pytest.UsageError(f"unknown budget {budget!r}; choose from {', '.join(BUDGETS)}")
+    text = config.getoption("--seeds")
     try:
-        seeds = [int(s) for s in _names(config.getoption("--seeds"))] or list(BUDGETS[budget].seeds)
-    except ValueError:
-        raise pytest.UsageError(f"--seeds takes comma-separated non-negative integers, got {config.getoption('--seeds')!r}") from None
-    if any(s < 0 for s in seeds):
-        raise pytest.UsageError(f"--seeds takes non-negative integers, got {seeds}")
+        seeds = parse_seeds(text) if text else list(BUDGETS[budget].seeds)
+    except ValueError as e:
+        raise pytest.UsageError(f"--seeds: {e}") from None
     chosen = _names(config.getoption("--strategies"))
     unknown = [n for n in chosen if n not in strategies.REGISTRY]
     if unknown:
         raise pytest.UsageError(f"unknown strategies {', '.join(unknown)}; choose from {', '.join(strategies.names())}")
     if not chosen:
         chosen = [n for n in strategies.names() if strategies.get(n).available()]
-    return budget, seeds, chosen
+    return Selection(budget, seeds, chosen, Path(config.getoption("--results-dir")))
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config._tuning_selection = _selection(config)  # type: ignore[attr-defined]
+    config.stash[SELECTION] = _selection(config)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if {"strategy_name", "seed"} <= set(metafunc.fixturenames):
-        _, seeds, names = metafunc.config._tuning_selection  # type: ignore[attr-defined]
-        metafunc.parametrize(("strategy_name", "seed"), [(n, s) for n in names for s in seeds],
-                             ids=[f"{n}-seed{s}" for n in names for s in seeds])
+        sel = metafunc.config.stash[SELECTION]
+        cases = [(n, s) for n in sel.strategies for s in sel.seeds]
+        metafunc.parametrize(("strategy_name", "seed"), cases, ids=[f"{n}-seed{s}" for n, s in cases])
 
 
 @pytest.fixture(scope="session")
-def budget_name(pytestconfig: pytest.Config) -> str:
-    return pytestconfig._tuning_selection[0]  # type: ignore[attr-defined]
+def selection(pytestconfig: pytest.Config) -> Selection:
+    return pytestconfig.stash[SELECTION]
 
 
 @pytest.fixture(scope="session")
-def results_dir(pytestconfig: pytest.Config) -> Path:
-    return Path(pytestconfig.getoption("--results-dir"))
+def budget_name(selection: Selection) -> str:
+    return selection.budget
+
+
+@pytest.fixture(scope="session")
+def results_dir(selection: Selection) -> Path:
+    return selection.results_dir
+
+
+@pytest.fixture(scope="session")
+def throughput_log(selection: Selection) -> Iterator[list[dict[str, Any]]]:
+    """Every architecture measured in this session; written once, when the session's measuring is over,
+    whichever of them ``-k`` selected (without the calibration architecture the gate has no yardstick: said so)."""
+    measured: list[dict[str, Any]] = []
+    yield measured
+    if not measured:
+        return
+    try:
+        write_throughput(selection.results_dir / selection.budget, measured[-1]["device"], measured)
+    except ValueError as e:
+        warnings.warn(f"{THROUGHPUT_FILE} not written: {e}", stacklevel=1)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config) -> None:
-    budget = config._tuning_selection[0]  # type: ignore[attr-defined]
-    directory = Path(config.getoption("--results-dir")) / budget
+    sel = config.stash[SELECTION]
+    directory = sel.results_dir / sel.budget
     if not directory.is_dir():
         return
-    from tuning.report import build, render
+    from tuning.report.command import build, render
 
     terminalreporter.section(f"report: {directory}")
     sections = build(directory, warn=terminalreporter.write_line)

@@ -6,28 +6,30 @@ from pathlib import Path
 
 import pytest
 
+from tuning.execution.runner import run_to_file
 from tuning.results import read_result
-from tuning.run import run
 
 
-def test_search(benchmark: pytest.FixtureRequest, strategy_name: str, seed: int, budget_name: str, results_dir: Path) -> None:
-    path = benchmark.pedantic(run, args=(strategy_name, seed, budget_name, results_dir), rounds=1, iterations=1)
+def test_search(
+    benchmark: pytest.FixtureRequest, strategy_name: str, seed: int, budget_name: str, results_dir: Path
+) -> None:
+    path = benchmark.pedantic(run_to_file, args=(strategy_name, seed, budget_name, results_dir), rounds=1, iterations=1)
     result = read_result(path)
-    best = result["best"]
+    best = result.best
     benchmark.extra_info.update(
         {
             "strategy": strategy_name,
             "seed": seed,
             "budget": budget_name,
             "result_file": str(path),
-            "test_accuracy": best["test_accuracy"],
-            "best_val_accuracy": best["val_accuracy"],
-            "hyperparameters": best["hyperparameters"],
-            "epochs_trained": result["epochs_trained"],
-            "epoch_budget": result["budget"]["epoch_budget"],
-            "throughput_samples_per_second": result["throughput_samples_per_second"],
-            "wall_clock_seconds": result["wall_clock_seconds"],
-            "device": result["environment"]["device"]["name"],
+            "test_accuracy": best.test_accuracy,
+            "best_val_accuracy": best.val_accuracy,
+            "hyperparameters": best.hyperparameters,
+            "epochs_trained": result.epochs_trained,
+            "epoch_budget": result.budget.epoch_budget,
+            "throughput_samples_per_second": result.throughput_samples_per_second,
+            "wall_clock_seconds": result.wall_clock_seconds,
+            "device": result.environment["device"]["name"],
         }
     )
-    assert result["epochs_trained"] <= result["budget"]["epoch_budget"]
+    assert result.epochs_trained <= result.budget.epoch_budget

@@ -14,16 +14,17 @@ import itertools
 import math
 import tempfile
 from collections import Counter
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 import keras
 from scipy import stats
 
-from tuning.budget import Budget
-from tuning.search import Search
-from tuning.space import Choice, Config, Int, Param, Space, SpaceError
+from tuning.core.budget import Budget
+from tuning.core.space import Choice, Config, Int, Param, Space, SpaceError
+from tuning.execution.loop import SearchLoop
+from tuning.objectives.synthetic import SyntheticObjective
 from tuning.strategies.base import Strategy
-from tuning.synthetic import synthetic_search
 
 ALPHA = 0.01
 """Significance level of the goodness-of-fit tests: at a random seed, a correct sampler fails one in a hundred."""
@@ -84,12 +85,16 @@ def check_model(model: keras.Model, config: Mapping[str, Any], space: Space) -> 
         assert layer.activation is relu, f"{layer.name}: activation {layer.activation.__name__}"
         assert layer.use_bias, f"{layer.name}: no bias"
     out = layers[-1]
-    assert out.units == space.classes and out.activation is keras.activations.softmax, "output is not a softmax over the classes"
+    assert out.units == space.classes and out.activation is keras.activations.softmax, (
+        "output is not a softmax over the classes"
+    )
     name = config[space.optimizer.name]
     cls = getattr(keras.optimizers, space.optimizers[name])
     assert type(model.optimizer) is cls, f"optimizer {type(model.optimizer).__name__}, configured {name}"
     lr = float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
-    assert math.isclose(lr, config[space.learning_rate.name], rel_tol=1e-6), f"lr {lr}, configured {config[space.learning_rate.name]}"
+    assert math.isclose(lr, config[space.learning_rate.name], rel_tol=1e-6), (
+        f"lr {lr}, configured {config[space.learning_rate.name]}"
+    )
     expected = closed_form_parameters(space, config)
     assert model.count_params() == expected, f"{model.count_params()} parameters, closed form {expected}"
     assert space.parameter_count(config) == expected, "Space.parameter_count disagrees with the closed form"
@@ -156,13 +161,20 @@ def check_grid_search(space: Space, proposed: Sequence[Mapping[str, Any]], budge
 # -- one search ----------------------------------------------------------------------
 
 
-def run_search(strategy: Strategy, space: Space, budget: Budget, seed: int) -> Search:
+def synthetic_search(strategy: Strategy, space: Space, budget: Budget, seed: int, directory: str) -> SearchLoop:
+    """Run ``strategy``'s oracle against the synthetic objective; return the finished loop."""
+    loop = SearchLoop(strategy.make_oracle(space, budget, seed), SyntheticObjective(space), space, budget, directory)
+    loop.search()
+    return loop
+
+
+def run_search(strategy: Strategy, space: Space, budget: Budget, seed: int) -> SearchLoop:
     """One search of ``strategy`` against the synthetic objective, in a throwaway directory."""
     with tempfile.TemporaryDirectory(prefix="prop-") as directory:
         return synthetic_search(strategy, space, budget, seed, directory)
 
 
-def proposals(search: Search) -> list[dict[str, Any]]:
+def proposals(search: SearchLoop) -> list[dict[str, Any]]:
     """What the oracle proposed, as it proposed it (``tuner/*`` bookkeeping included), before the loop filters it."""
     return [dict(t.hyperparameters.values) for t in search.oracle.trials.values()]
 
@@ -203,7 +215,7 @@ def check_in_space(space: Space, values: Mapping[str, Any]) -> None:
     space.validate(hps)
 
 
-def check_budget(search: Search, budget: Budget) -> None:
+def check_budget(search: SearchLoop, budget: Budget) -> None:
     """Epochs trained never exceed the budget; nor do trials, for a strategy that trains every trial fully."""
     records = search.records
     multi_fidelity = any("tuner/epochs" in p for p in proposals(search))
@@ -217,7 +229,7 @@ def check_budget(search: Search, budget: Budget) -> None:
         )
 
 
-def sequence(search: Search) -> Sequence_:
+def sequence(search: SearchLoop) -> Sequence_:
     """What a search tried, in order, and at what fidelity: compared across seeds."""
     return [(r.hyperparameters, r.initial_epoch, r.epochs) for r in search.records]
 
@@ -232,7 +244,7 @@ def check_sequences_differ(first: Sequence_, second: Sequence_) -> None:
     assert first != second, "different seeds, same sequence: is the seed ignored?"
 
 
-def check_best(search: Search) -> None:
+def check_best(search: SearchLoop) -> None:
     """The best trial reported is the one with the maximum validation score."""
     scores = [r.score for r in search.records if r.status == "COMPLETED" and r.val_accuracy]
     best = search.best()
@@ -244,7 +256,7 @@ def check_best(search: Search) -> None:
     assert search.best_score() == max(scores)
 
 
-def check_search(space: Space, search: Search, budget: Budget) -> None:
+def check_search(space: Space, search: SearchLoop, budget: Budget) -> None:
     """Every per-search property: proposals in the space, none inactive, the budget held, the best right."""
     for values in proposals(search):
         check_no_inactive(space, values)
@@ -300,4 +312,3 @@ def check_random_sampler(space: Space, draws: Sequence[Mapping[str, Any]], alpha
     else:
         p = float(stats.kstest(lrs, stats.uniform(lr.low, lr.high - lr.low).cdf).pvalue)
         assert p >= alpha, f"learning rate not uniform: KS p={p:.2g}"
-

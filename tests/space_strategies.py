@@ -10,13 +10,14 @@ invalid declarations, and small budgets.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from tuning.budget import BUDGETS, Budget
-from tuning.space import SPACE, Choice, Config, Float, Int, Space
+from tuning.core.budget import BUDGETS, Budget
+from tuning.core.space import SPACE, Choice, Config, Float, Int, Space
 
 Draw = Callable[[st.SearchStrategy[Any]], Any]
 
@@ -145,7 +146,12 @@ def invalid_configs(draw: Draw, space: Space = SPACE) -> tuple[str, Config]:
             new = d.high + draw(st.integers(1, 10))
         else:
             new = d.low + draw(st.integers(1, d.step - 1))
-        config = {depth_name: new, **{space.width_name(i): w.low for i in range(max(new, 0))}, opt: config[opt], lr: config[lr]}
+        config = {
+            depth_name: new,
+            **{space.width_name(i): w.low for i in range(max(new, 0))},
+            opt: config[opt],
+            lr: config[lr],
+        }
     elif kind == "depth_not_int":
         config[depth_name] = draw(st.sampled_from([float(depth), str(depth), None]))
     return kind, config

@@ -58,7 +58,9 @@ def test_bad_arguments(args: list[str], needles: list[str], tmp_path: Path, caps
 def test_unwritable_results_dir(tmp_path: Path) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")
-    proc = tuning("run", "--strategy", "random", "--seed", "0", "--budget", "smoke", "--results-dir", str(blocker / "out"))
+    proc = tuning(
+        "run", "--strategy", "random", "--seed", "0", "--budget", "smoke", "--results-dir", str(blocker / "out")
+    )
     _one_error_line(proc, 2, "cannot write results", str(blocker))
     assert blocker.read_text() == "not a directory"
 
@@ -67,16 +69,36 @@ def test_corrupt_dataset(tmp_path: Path) -> None:
     bad = tmp_path / "mnist.npz"
     bad.write_bytes(b"\x00" * 1024)
     out = tmp_path / "out"
-    proc = tuning("run", "--strategy", "random", "--seed", "0", "--budget", "smoke", "--results-dir", str(out),
-                  env={"TUNING_MNIST_FILE": str(bad)})
+    proc = tuning(
+        "run",
+        "--strategy",
+        "random",
+        "--seed",
+        "0",
+        "--budget",
+        "smoke",
+        "--results-dir",
+        str(out),
+        env={"TUNING_MNIST_FILE": str(bad)},
+    )
     _one_error_line(proc, 2, "corrupt or not MNIST", str(bad))
     assert not any(p.is_file() for p in out.rglob("*"))
 
 
 def test_missing_dataset(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    proc = tuning("run", "--strategy", "grid", "--seed", "0", "--budget", "smoke", "--results-dir", str(out),
-                  env={"TUNING_MNIST_FILE": str(tmp_path / "absent.npz")})
+    proc = tuning(
+        "run",
+        "--strategy",
+        "grid",
+        "--seed",
+        "0",
+        "--budget",
+        "smoke",
+        "--results-dir",
+        str(out),
+        env={"TUNING_MNIST_FILE": str(tmp_path / "absent.npz")},
+    )
     _one_error_line(proc, 2, "does not exist")
     assert not any(p.is_file() for p in out.rglob("*"))
 
@@ -103,7 +125,7 @@ def test_run_writes_the_result_file_and_prints_its_path_last(tmp_path: Path) -> 
     assert proc.returncode == 0, proc.stderr
     path = Path(proc.stdout.strip().splitlines()[-1])
     assert path == tmp_path / "smoke" / "random-seed0.json"
-    result = read_result(path)
+    result = read_result(path).to_json()
     assert result["strategy"] == "random" and result["seed"] == 0 and result["budget"]["name"] == "smoke"
     assert result["epochs_trained"] == sum(t["epochs"] for t in result["trials"]) <= 6
     assert 0.5 < result["best"]["test_accuracy"] <= 1.0
@@ -119,15 +141,18 @@ def test_run_writes_the_result_file_and_prints_its_path_last(tmp_path: Path) -> 
     json.dumps(result)  # round-trips
 
 
-def test_failing_trials_are_a_run_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-                                        capsys: pytest.CaptureFixture[str]) -> None:
-    from tuning.train import KerasObjective
+def test_failing_trials_are_a_run_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tuning.objectives.live.train import KerasObjective
 
     def broken(*args: object, **kwargs: object) -> None:
         raise ValueError("boom in training")
 
     monkeypatch.setattr(KerasObjective, "evaluate", broken)
-    code = main(["run", "--strategy", "random", "--seed", "0", "--budget", "smoke", "--results-dir", str(tmp_path), "--quiet"])
+    code = main(
+        ["run", "--strategy", "random", "--seed", "0", "--budget", "smoke", "--results-dir", str(tmp_path), "--quiet"]
+    )
     err = capsys.readouterr().err
     assert code == 1 and "boom in training" in err and "Traceback" not in err
     assert len([line for line in err.splitlines() if line.startswith("tuning")]) == 1, err

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tuning import data
-from tuning.data import DataError, load_mnist, make_split, read_file
+from tuning.objectives.live import data
+from tuning.objectives.live.data import DataError, load_mnist, make_split, read_file
 
 
 @pytest.fixture(scope="module")

@@ -9,28 +9,31 @@ from typing import Any
 import keras
 import pytest
 
-from tuning import gate
-from tuning.budget import BUDGETS
+from tuning.bench import gate
+from tuning.bench.calibration import THROUGHPUT_FILE
 from tuning.cli import main
+from tuning.core.budget import BUDGETS
+from tuning.core.records import RunResult
+from tuning.execution.runner import execute
+from tuning.objectives.live.train import KerasObjective
 from tuning.results import write_atomic
-from tuning.run import execute
 from tuning.strategies import get
-from tuning.train import KerasObjective
+
+from documents import result_document
 
 
 def _result(strategy: str, seed: int, acc: float, wall: float, lr: float = 1e-3) -> dict[str, Any]:
-    return {
-        "schema_version": 1, "strategy": strategy, "seed": seed, "budget": {"name": "smoke"}, "trials": [],
-        "best": {"hyperparameters": {"num_layers": 1, "units_0": 64, "optimizer": "adam", "learning_rate": lr},
-                 "test_accuracy": acc},
-        "wall_clock_seconds": wall, "epochs_trained": 6, "throughput_samples_per_second": 1000.0, "environment": {},
-    }
+    doc = result_document(strategy, seed, acc)
+    doc["best"]["hyperparameters"] = {"num_layers": 1, "units_0": 64, "optimizer": "adam", "learning_rate": lr}
+    doc["wall_clock_seconds"] = wall
+    return doc
 
 
-def _bench(directory: Path, results: list[dict[str, Any]], calibration_sps: float) -> Path:
+def _bench(directory: Path, results: list[dict[str, Any] | RunResult], calibration_sps: float) -> Path:
     for r in results:
-        write_atomic(directory / f"{r['strategy']}-seed{r['seed']}.json", r)
-    write_atomic(directory / gate.THROUGHPUT_FILE, {"kind": "throughput", "calibration_samples_per_second": calibration_sps})
+        doc = r.to_json() if isinstance(r, RunResult) else r
+        write_atomic(directory / f"{doc['strategy']}-seed{doc['seed']}.json", doc)
+    write_atomic(directory / THROUGHPUT_FILE, {"kind": "throughput", "calibration_samples_per_second": calibration_sps})
     return directory
 
 
@@ -47,8 +50,11 @@ def test_unchanged_bench_passes(tmp_path: Path) -> None:
 def test_accuracy_loss_fails(tmp_path: Path) -> None:
     base = _bench(tmp_path / "a", [_result("random", 0, 0.90, 10.0)], 8000.0)
     now = _bench(tmp_path / "b", [_result("random", 0, 0.85, 10.0)], 8000.0)
-    assert _verdicts(base, now) == {("random-seed0", "hyperparameters"): True, ("random-seed0", "test"): False,
-                                   ("random-seed0", "cost"): True}
+    assert _verdicts(base, now) == {
+        ("random-seed0", "hyperparameters"): True,
+        ("random-seed0", "test"): False,
+        ("random-seed0", "cost"): True,
+    }
 
 
 def test_other_choice_fails(tmp_path: Path) -> None:
@@ -76,7 +82,7 @@ def test_missing_run_fails_and_cli_prints_the_table(tmp_path: Path, capsys: pyte
 
 def test_no_calibration_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     base = _bench(tmp_path / "a", [_result("random", 0, 0.90, 10.0)], 8000.0)
-    (base / gate.THROUGHPUT_FILE).unlink()
+    (base / THROUGHPUT_FILE).unlink()
     assert main(["gate", str(base), "--baseline", str(tmp_path / "x.json"), "--write"]) == 2
     assert "calibration" in capsys.readouterr().err
 
@@ -100,7 +106,7 @@ def test_planted_regressions_in_real_runs_fail_the_gate(tmp_path: Path, monkeypa
     base = _bench(tmp_path / "clean", [clean], sps)
 
     # Sleep so that the run takes about twice as long, whatever this machine's speed.
-    pause = clean["wall_clock_seconds"] / budget.epoch_budget
+    pause = clean.wall_clock_seconds / budget.epoch_budget
     monkeypatch.setattr(KerasObjective, "__init__", _with_callback(KerasObjective.__init__, lambda: [_Sleep(pause)]))
     slow = _bench(tmp_path / "slow", [execute(strategy, budget, seed=0)], sps)
     monkeypatch.undo()
@@ -110,8 +116,11 @@ def test_planted_regressions_in_real_runs_fail_the_gate(tmp_path: Path, monkeypa
 
     # A harness that trains with a hundredth of the chosen learning rate loses accuracy.
     original = KerasObjective.build
-    monkeypatch.setattr(KerasObjective, "build", lambda self, config: original(
-        self, {**config, "learning_rate": max(1e-4, config["learning_rate"] / 100)}))
+    monkeypatch.setattr(
+        KerasObjective,
+        "build",
+        lambda self, config: original(self, {**config, "learning_rate": max(1e-4, config["learning_rate"] / 100)}),
+    )
     worse = execute(strategy, budget, seed=0)
     monkeypatch.undo()
     assert not _verdicts(base, _bench(tmp_path / "worse", [worse], sps))[("random-seed0", "test")]

@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from tuning.budget import BUDGETS, Budget
-from tuning.space import SPACE
+from tuning.core.budget import BUDGETS, Budget
+from tuning.core.space import SPACE
 from tuning.strategies import get
 from tuning.strategies.hyperband import plan
-from tuning.synthetic import synthetic_search
+
+from property_checks import synthetic_search
 
 
 @pytest.mark.parametrize(

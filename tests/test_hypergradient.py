@@ -7,8 +7,9 @@ import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import keras
 import numpy as np
@@ -16,22 +17,23 @@ import pytest
 from keras import ops
 
 from tuning import strategies
-from tuning.budget import Budget
-from tuning.data import Split
-from tuning.hypergradient import (
+from tuning.core.budget import Budget
+from tuning.core.space import SPACE
+from tuning.objectives.live.data import Split
+from tuning.objectives.live.hypergradient_optimizers import (
+    SGDHD,
     VARIANTS,
     AdamHD,
     HypergradientOptimizer,
     LearningRateTrajectory,
     RMSpropHD,
-    SGDHD,
     current_learning_rate,
     hypergradient_optimizer,
 )
+from tuning.objectives.live.train import KerasObjective
 from tuning.results import read_result
-from tuning.space import SPACE
-from tuning.synthetic import synthetic_search
-from tuning.train import KerasObjective
+
+from property_checks import synthetic_search
 
 # A tiny least-squares problem: f(w) = ½‖Aw − b‖², ∇f(w) = Aᵀ(Aw − b).
 A = np.array([[1.0, 2.0, 0.0], [0.5, -1.0, 1.0], [0.0, 1.0, 3.0], [2.0, 0.0, -1.0]])
@@ -43,7 +45,9 @@ def grad(w: np.ndarray) -> np.ndarray:
     return A.T @ (A @ w - B)
 
 
-def keras_steps(optimizer: HypergradientOptimizer, gradient: Callable[[np.ndarray], np.ndarray], w0: np.ndarray, steps: int) -> tuple[list[np.ndarray], list[float]]:
+def keras_steps(
+    optimizer: HypergradientOptimizer, gradient: Callable[[np.ndarray], np.ndarray], w0: np.ndarray, steps: int
+) -> tuple[list[np.ndarray], list[float]]:
     """Run ``optimizer`` on its own (no model): the weights and learning rate after each step."""
     w = keras.Variable(w0.astype("float32"))
     ws, alphas = [], []
@@ -56,6 +60,7 @@ def keras_steps(optimizer: HypergradientOptimizer, gradient: Callable[[np.ndarra
 
 
 # -- the paper's algorithms, written out step by step in float64 ---------------------------
+
 
 def sgd_hd_by_hand(alpha: float, beta: float, steps: int) -> tuple[list[np.ndarray], list[float]]:
     """Algorithm 4 (SGD-HD): α_t = α_{t−1} − β·g_t·∇_α u_{t−1}, ∇_α u_{t−1} = −g_{t−1}; θ_t = θ_{t−1} − α_t g_t."""
@@ -71,7 +76,9 @@ def sgd_hd_by_hand(alpha: float, beta: float, steps: int) -> tuple[list[np.ndarr
     return ws, alphas
 
 
-def adam_hd_by_hand(alpha: float, beta: float, steps: int, b1: float = 0.9, b2: float = 0.999, eps: float = 0.0) -> tuple[list[np.ndarray], list[float]]:
+def adam_hd_by_hand(
+    alpha: float, beta: float, steps: int, b1: float = 0.9, b2: float = 0.999, eps: float = 0.0
+) -> tuple[list[np.ndarray], list[float]]:
     """Algorithm 6 (Adam-HD): ∇_α u_{t−1} = −m̂_{t−1}/(√v̂_{t−1} + ε)."""
     w, m, v, grad_alpha_u = W0.copy(), np.zeros(3), np.zeros(3), np.zeros(3)
     ws, alphas = [], []
@@ -88,8 +95,10 @@ def adam_hd_by_hand(alpha: float, beta: float, steps: int, b1: float = 0.9, b2: 
     return ws, alphas
 
 
-def rmsprop_hd_by_hand(alpha: float, beta: float, steps: int, rho: float = 0.9, eps: float = 1e-7) -> tuple[list[np.ndarray], list[float]]:
-    """RMSprop-HD as derived in tuning.hypergradient: ∇_α u_{t−1} = −g_{t−1}/√(v_{t−1} + ε)."""
+def rmsprop_hd_by_hand(
+    alpha: float, beta: float, steps: int, rho: float = 0.9, eps: float = 1e-7
+) -> tuple[list[np.ndarray], list[float]]:
+    """RMSprop-HD as derived in tuning.objectives.live.hypergradient_optimizers: ∇_α u_{t−1} = −g_{t−1}/√(v_{t−1} + ε)."""
     w, v, grad_alpha_u = W0.copy(), np.zeros(3), np.zeros(3)
     ws, alphas = [], []
     for _ in range(steps):
@@ -107,7 +116,10 @@ def rmsprop_hd_by_hand(alpha: float, beta: float, steps: int, rho: float = 0.9, 
     "make, by_hand",
     [
         (lambda: SGDHD(learning_rate=0.05, hypergradient_lr=1e-3), lambda: sgd_hd_by_hand(0.05, 1e-3, 3)),
-        (lambda: AdamHD(learning_rate=0.05, hypergradient_lr=1e-2, epsilon=0.0), lambda: adam_hd_by_hand(0.05, 1e-2, 3)),
+        (
+            lambda: AdamHD(learning_rate=0.05, hypergradient_lr=1e-2, epsilon=0.0),
+            lambda: adam_hd_by_hand(0.05, 1e-2, 3),
+        ),
         (lambda: RMSpropHD(learning_rate=0.05, hypergradient_lr=1e-2), lambda: rmsprop_hd_by_hand(0.05, 1e-2, 3)),
     ],
     ids=["SGD-HD", "Adam-HD", "RMSprop-HD"],
@@ -159,7 +171,9 @@ def quadratic(x: np.ndarray) -> np.ndarray:
     [(SGDHD, 0.01, 0.9, 0.01), (AdamHD, 1e-3, 2.0, 0.01), (RMSpropHD, 1e-3, 2.0, 0.01)],
     ids=["SGD-HD", "Adam-HD", "RMSprop-HD"],
 )
-def test_learning_rate_rises_from_too_small_and_falls_from_too_large(cls: type[HypergradientOptimizer], too_small: float, too_large: float, beta: float) -> None:
+def test_learning_rate_rises_from_too_small_and_falls_from_too_large(
+    cls: type[HypergradientOptimizer], too_small: float, too_large: float, beta: float
+) -> None:
     x0 = np.array([1.0, -2.0, 0.5])
     _, rising = keras_steps(cls(learning_rate=too_small, hypergradient_lr=beta), quadratic, x0, 20)
     _, falling = keras_steps(cls(learning_rate=too_large, hypergradient_lr=beta), quadratic, x0, 20)
@@ -199,9 +213,9 @@ def test_serializes_like_any_keras_optimizer(name: str) -> None:
 FIT_CODE = textwrap.dedent(
     """
     import numpy as np, keras
-    from tuning.hypergradient import LearningRateTrajectory, hypergradient_optimizer
-    from tuning.model import build_model
-    from tuning.space import SPACE
+    from tuning.objectives.live.hypergradient_optimizers import LearningRateTrajectory, hypergradient_optimizer
+    from tuning.objectives.live.model import build_model
+    from tuning.core.space import SPACE
 
     def fit():
         rng = np.random.default_rng(0)
@@ -243,6 +257,7 @@ def test_learns_inside_compiled_fit(backend: str) -> None:
 
 # -- the strategy ----------------------------------------------------------------------------
 
+
 def test_proposes_exactly_what_random_search_proposes(tmp_path: Path) -> None:
     """Same seed, same architectures, optimizers and initial learning rates as 'random'."""
     budget = Budget("t", n_train=1, n_val=1, epochs=1, trials=6, seeds=(0,))
@@ -261,7 +276,7 @@ def tiny_split(n: int = 64) -> Split:
 
 def test_trial_records_the_learning_rate_trajectory() -> None:
     strategy = strategies.get("hypergradient")
-    objective = KerasObjective(tiny_split(), SPACE, 0, strategy.optimizer, strategy.callbacks, strategy.describe)
+    objective = KerasObjective(tiny_split(), SPACE, 0, training=strategy.training)
     config = {"num_layers": 1, "units_0": 32, "optimizer": "sgd", "learning_rate": 0.001}
     record = objective.evaluate("0", config, epochs=3, initial_epoch=0, resume_from=None)
     extra = record.extra
@@ -284,14 +299,30 @@ def test_trajectory_callback_restarts_with_each_fit() -> None:
 
 # -- the real thing, at the smoke budget ------------------------------------------------------
 
+
 def run_cli(strategy: str, results_dir: Path) -> dict[str, Any]:
     done = subprocess.run(
-        [sys.executable, "-m", "tuning", "run", "--strategy", strategy, "--budget", "smoke", "--seed", "0",
-         "--results-dir", str(results_dir), "--quiet"],
-        capture_output=True, text=True, timeout=900,
+        [
+            sys.executable,
+            "-m",
+            "tuning",
+            "run",
+            "--strategy",
+            strategy,
+            "--budget",
+            "smoke",
+            "--seed",
+            "0",
+            "--results-dir",
+            str(results_dir),
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    return read_result(Path(done.stdout.strip().splitlines()[-1]))
+    return read_result(Path(done.stdout.strip().splitlines()[-1])).to_json()
 
 
 def comparable(result: dict[str, Any]) -> dict[str, Any]:

@@ -13,12 +13,23 @@ import dataclasses
 import math
 import random
 import tempfile
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import keras
 import keras_tuner as kt
 import pytest
 from hypothesis import Phase, find, settings
+
+from tuning.core.budget import Budget
+from tuning.core.seeds import oracle_seed
+from tuning.core.space import SPACE, Config, Int, Space, SpaceError
+from tuning.execution.loop import SearchLoop
+from tuning.objectives.live.model import build_model
+from tuning.objectives.synthetic import SyntheticObjective
+from tuning.strategies import get
+from tuning.strategies.base import Strategy
+from tuning.strategies.keras_tuner_space import OBJECTIVE, hyperparameters
 
 from property_checks import (
     check_accepted_unchanged,
@@ -32,13 +43,6 @@ from property_checks import (
 )
 from space_strategies import configs, edge_cases, invalid_configs
 from test_properties_strategies import contract_property, grid_property, seed_property
-from tuning.budget import Budget
-from tuning.model import build_model
-from tuning.search import OBJECTIVE, Search
-from tuning.space import SPACE, Config, Int, Space, SpaceError
-from tuning.strategies import get
-from tuning.strategies.base import Strategy, oracle_seed
-from tuning.synthetic import SyntheticObjective
 
 # A broken subject must fail within a few examples; shrinking the failure
 # would only cost time, and one clear failure is all these tests need.
@@ -119,7 +123,7 @@ def oracle_kwargs(space: Space, budget: Budget, seed: int | None, **kwargs: Any)
     return dict(
         objective=kwargs.pop("objective", OBJECTIVE),
         max_trials=budget.trials,
-        hyperparameters=space.hyperparameters(),
+        hyperparameters=hyperparameters(space),
         seed=seed,
         allow_new_entries=False,
         tune_new_entries=False,
@@ -141,12 +145,14 @@ MINIMIZING = Strategy(
 )
 
 
-def overspending(strategy: Strategy, space: Space, budget: Budget, seed: int) -> Search:
+def overspending(strategy: Strategy, space: Space, budget: Budget, seed: int) -> SearchLoop:
     """The oracle and the loop read a doubled budget: what a loop that forgot its guard would spend."""
     doubled = dataclasses.replace(budget, trials=2 * budget.trials)
     with tempfile.TemporaryDirectory(prefix="prop-") as directory:
-        search = Search(strategy.make_oracle(space, doubled, seed), SyntheticObjective(space), space, doubled, directory)
-        search.run()
+        search = SearchLoop(
+            strategy.make_oracle(space, doubled, seed), SyntheticObjective(space), space, doubled, directory
+        )
+        search.search()
         return search
 
 
@@ -217,7 +223,7 @@ def repeating_grid() -> Strategy:
     def make_oracle(space: Space, budget: Budget, seed: int) -> kt.Oracle:
         points = [dict(p) for p in space.grid_points() for _ in range(2)]
         kwargs = oracle_kwargs(space, budget, oracle_seed(seed))
-        kwargs["hyperparameters"] = space.hyperparameters(grid=True)
+        kwargs["hyperparameters"] = hyperparameters(space, grid=True)
         return ListOracle(points, **kwargs)
 
     return Strategy("repeating_grid", "broken", make_oracle, stochastic=False)
@@ -296,7 +302,9 @@ class ClippingSpace(Space):
     def validate(self, config: Mapping[str, Any]) -> Config:
         d, w, lr = self.depth, self.width, self.learning_rate
         depth = config.get(d.name)
-        depth = min(max(int(depth), d.low), d.high) if isinstance(depth, (int, float)) and not math.isnan(depth) else d.low
+        depth = (
+            min(max(int(depth), d.low), d.high) if isinstance(depth, (int, float)) and not math.isnan(depth) else d.low
+        )
         out: Config = {d.name: depth}
         for i in range(depth):
             v = config.get(self.width_name(i), w.low)
@@ -333,7 +341,9 @@ def test_rejection_catches_clipping_of_each_named_fault(kind: str, config: Confi
 
 
 def test_rejection_property_finds_clipping_by_itself() -> None:
-    kind, config = find(invalid_configs(), lambda case: fails(check_rejected, CLIPPING.validate, case[1]), settings=search_settings())
+    kind, config = find(
+        invalid_configs(), lambda case: fails(check_rejected, CLIPPING.validate, case[1]), settings=search_settings()
+    )
     assert kind
 
 
@@ -405,4 +415,3 @@ def test_model_check_catches(broken: Callable[[Config], keras.Model], message: s
             check_model(broken(config), config, SPACE)
     finally:
         keras.backend.clear_session()
-

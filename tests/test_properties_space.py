@@ -6,12 +6,16 @@ literal of the space appears here.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import keras
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+
+from tuning.core.space import SPACE, Config, Float, Int, Space
+from tuning.objectives.live.model import build_model
 
 from property_checks import (
     check_accepted_unchanged,
@@ -29,8 +33,6 @@ from space_strategies import (
     small_spaces,
     spaces,
 )
-from tuning.model import build_model
-from tuning.space import SPACE, Config, Float, Int, Space
 
 # A model build costs ~50 ms; a few dozen cover the layers/optimizer combinations.
 MODEL_EXAMPLES = scaled_examples(0.4)
@@ -64,10 +66,16 @@ def test_named_faults_rejected(kind: str, config: Config) -> None:
 
 @given(invalid_declarations())
 @example(  # found by these properties: a zero-width layer was declarable, and Keras refuses to build it
-    ("space_width_not_positive", lambda: Space(SPACE.depth, Int("units", 0, 64, 32), SPACE.optimizer, SPACE.learning_rate))
+    (
+        "space_width_not_positive",
+        lambda: Space(SPACE.depth, Int("units", 0, 64, 32), SPACE.optimizer, SPACE.learning_rate),
+    )
 )
 @example(  # and a learning rate of 0 or below was declarable, and Keras trains with it silently
-    ("space_lr_not_positive", lambda: Space(SPACE.depth, SPACE.width, SPACE.optimizer, Float("learning_rate", 0.0, 1e-2, grid=(1e-3,))))
+    (
+        "space_lr_not_positive",
+        lambda: Space(SPACE.depth, SPACE.width, SPACE.optimizer, Float("learning_rate", 0.0, 1e-2, grid=(1e-3,))),
+    )
 )
 def test_invalid_declarations_rejected(case: tuple[str, Callable[[], Any]]) -> None:
     _, declare = case

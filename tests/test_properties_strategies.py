@@ -8,12 +8,19 @@ in-space property) the space.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 from hypothesis import assume, example, given, note, settings
 from hypothesis import strategies as st
+
+from tuning import strategies
+from tuning.core.budget import Budget
+from tuning.core.space import SPACE, Choice, Float, Int, Space, SpaceError
+from tuning.execution.loop import SearchLoop
+from tuning.strategies.base import Strategy
 
 from property_checks import (
     check_grid_search,
@@ -27,11 +34,6 @@ from property_checks import (
     sequence,
 )
 from space_strategies import budgets, scaled_examples, seeds, small_spaces, spaces
-from tuning import strategies
-from tuning.budget import Budget
-from tuning.search import Search
-from tuning.space import SPACE, Choice, Float, Int, Space, SpaceError
-from tuning.strategies.base import Strategy
 
 # A GP fitted to 2-3 points hits its length-scale bound; that is expected, not news.
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -52,7 +54,7 @@ class Cost:
 # get the default.
 COSTS: dict[str, Cost] = {"bayesian": Cost(max_trials=4, share=0.2)}
 
-# Search time depends on the machine's load, which is not a property: the
+# SearchLoop time depends on the machine's load, which is not a property: the
 # search tests (deadline=None) bound their time by the number of examples.
 
 
@@ -91,7 +93,7 @@ def refuses(strategy: Strategy, space: Space, budget: Budget, seed: int) -> bool
     return False
 
 
-Runner = Callable[[Strategy, Space, Budget, int], Search]
+Runner = Callable[[Strategy, Space, Budget, int], SearchLoop]
 
 
 def property_settings(examples: int, **overrides: Any) -> settings:

@@ -1,7 +1,7 @@
 """The reporter on small synthetic result files: statistics equal scipy's, tables are citable, bad files are named.
 
 No training happens here: ``result`` builds minimal-but-valid result documents
-(the schema ``tuning.run.execute`` writes), so every number a table shows is
+(``documents.result_document``), so every number a table shows is
 known in advance.
 """
 
@@ -19,78 +19,15 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from tuning.budget import BUDGETS
 from tuning.cli import main
-from tuning.plots import best_so_far, on_grid, plot_paths, strategy_curve
-from tuning.report import Run, iqm_ci, min_two_sided_p
-from tuning.results import SCHEMA_VERSION
+from tuning.core.records import RunResult
+from tuning.report.load import ResultFile
+from tuning.report.plots import best_so_far, on_grid, plot_paths, strategy_curve
+from tuning.report.statistics import iqm_ci, min_two_sided_p
+
+from documents import result_document as result
 
 # ----------------------------------------------------------------------------- synthetic results
-
-
-def result(
-    strategy: str,
-    seed: int,
-    test_accuracy: float,
-    *,
-    budget: str = "smoke",
-    scores: tuple[float | None, ...] = (0.80, 0.85, 0.83),
-    device: str = "Test CPU",
-    commit: str = "0123456789abcdef0123456789abcdef01234567",
-    dirty: bool = False,
-    numpy_version: str = "2.0.0",
-) -> dict[str, Any]:
-    """A minimal result document of the schema ``tuning run`` writes; trials take 2 epochs and 1.5 s each."""
-    trials = [
-        {
-            "trial_id": str(i),
-            "hyperparameters": {"num_layers": 1, "units_0": 32, "optimizer": "adam", "learning_rate": 1e-3},
-            "val_accuracy": [] if s is None else [s],
-            "epochs": 2,
-            "initial_epoch": 0,
-            "resumed_from": None,
-            "seconds": 1.5,
-            "train_seconds": 1.0,
-            "samples": 4000,
-            "status": "FAILED" if s is None else "COMPLETED",
-            "extra": {},
-            "val_accuracy_final": s,
-        }
-        for i, s in enumerate(scores)
-    ]
-    best = max((t for t in trials if t["val_accuracy_final"] is not None), key=lambda t: t["val_accuracy_final"])
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "strategy": strategy,
-        "seed": seed,
-        "budget": BUDGETS[budget].describe(),
-        "strategy_settings": {},
-        "split": {"dataset": "MNIST", "source": "synthetic", "train": "images 0..1", "validation": "images 2..3",
-                  "test": "all 10000 test images", "preprocessing": "float32 /255"},  # fmt: skip
-        "trials": trials,
-        "best": {
-            "trial_id": best["trial_id"],
-            "hyperparameters": best["hyperparameters"],
-            "val_accuracy": best["val_accuracy_final"],
-            "epochs": 2,
-            "test_accuracy": test_accuracy,
-            "test_loss": 0.3,
-            "parameters": 25_450,
-        },
-        "wall_clock_seconds": 10.0 + seed,
-        "epochs_trained": 2 * len(trials),
-        "samples_trained": 4000 * len(trials),
-        "train_seconds": 1.0 * len(trials),
-        "throughput_samples_per_second": 4000.0,
-        "environment": {
-            "versions": {"python": "3.11.7", "numpy": numpy_version, "torch": None, "tuning": "0.1.0"},
-            "device": {"kind": "CPU", "name": device, "count": 1},
-            "threads": {"cpu_count": 2},
-            "platform": "Linux-test",
-            "git": {"commit": commit, "dirty": dirty},
-            "created": f"2026-01-0{1 + seed % 9}T00:00:00+00:00",
-        },
-    }
 
 
 def write(directory: Path, doc: dict[str, Any], name: str | None = None) -> Path:
@@ -347,13 +284,16 @@ def test_plot_writes_png_and_svg(tmp_path: Path, capsys: pytest.CaptureFixture[s
 
 
 def test_best_so_far_curves_are_steps_averaged_over_seeds(tmp_path: Path) -> None:
-    run = Run(tmp_path, result("a", 0, 0.9, scores=(None, 0.8, 0.7, 0.9)))
+    run = ResultFile(tmp_path, RunResult.from_json(result("a", 0, 0.9, scores=(None, 0.8, 0.7, 0.9))))
     x, best = best_so_far(run, "epochs")
     assert list(x) == [2, 4, 6, 8] and np.isnan(best[0]) and list(best[1:]) == [0.8, 0.8, 0.9]
     assert list(on_grid(np.array([2.0, 4.0]), np.array([0.5, 0.6]), np.array([1.0, 2.0, 3.0, 9.0])))[1:] == [
         0.5, 0.5, 0.6,
     ]  # fmt: skip
-    runs = [Run(tmp_path, result("a", s, 0.9, scores=sc)) for s, sc in enumerate([(0.8, 0.9), (0.7, 0.7, 0.95)])]
+    runs = [
+        ResultFile(tmp_path, RunResult.from_json(result("a", s, 0.9, scores=sc)))
+        for s, sc in enumerate([(0.8, 0.9), (0.7, 0.7, 0.95)])
+    ]
     grid, mean, low, high = strategy_curve(runs, "epochs")
     assert list(grid) == [2, 4, 6] and list(mean) == pytest.approx([0.75, 0.8, 0.925])
     assert np.all(np.diff(mean) >= 0) and np.all(low <= mean) and np.all(mean <= high)

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from tuning import strategies
-from tuning.budget import BUDGETS
-from tuning.run import execute
+from tuning.core.budget import BUDGETS
+from tuning.execution.runner import execute
 
 TIMINGS = {"seconds", "train_seconds"}
 
@@ -22,7 +22,7 @@ def _outcome(result: dict[str, Any]) -> dict[str, Any]:
 @pytest.mark.parametrize("name", [n for n in strategies.names() if strategies.get(n).available()])
 def test_same_seed_same_run(name: str) -> None:
     strategy, budget = strategies.get(name), BUDGETS["smoke"]
-    first = _outcome(execute(strategy, budget, seed=0))
-    second = _outcome(execute(strategy, budget, seed=0))
+    first = _outcome(execute(strategy, budget, seed=0).to_json())
+    second = _outcome(execute(strategy, budget, seed=0).to_json())
     assert first == second
     assert first["epochs"] <= budget.epoch_budget

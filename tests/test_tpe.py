@@ -17,36 +17,32 @@ from optuna.distributions import CategoricalDistribution, FloatDistribution, Int
 from optuna.trial import TrialState  # noqa: E402
 
 from tuning import cli, strategies  # noqa: E402
-from tuning.budget import BUDGETS, Budget  # noqa: E402
-from tuning.errors import UsageError  # noqa: E402
+from tuning.core.budget import BUDGETS, Budget  # noqa: E402
+from tuning.core.errors import UsageError  # noqa: E402
+from tuning.core.records import TrialRecord  # noqa: E402
+from tuning.core.space import SPACE, Config  # noqa: E402
+from tuning.execution.loop import SearchLoop  # noqa: E402
+from tuning.execution.runner import resolve  # noqa: E402
+from tuning.objectives.synthetic import SyntheticObjective  # noqa: E402
 from tuning.results import read_result  # noqa: E402
-from tuning.run import resolve  # noqa: E402
-from tuning.search import OBJECTIVE, Search, TrialRecord  # noqa: E402
-from tuning.space import SPACE, Config  # noqa: E402
 from tuning.strategies.bayesian import initial_points  # noqa: E402
-from tuning.strategies.tpe import INSTALL_HINT, TPEOracle, distribution, make_oracle  # noqa: E402
-from tuning.synthetic import SyntheticObjective  # noqa: E402
+from tuning.strategies.keras_tuner_space import hyperparameters  # noqa: E402
+from tuning.strategies.tpe import INSTALL_HINT, TPEOracle, distribution, make_oracle, tpe_oracle  # noqa: E402
 
 BUDGET = Budget("t", n_train=1, n_val=1, epochs=1, trials=10, seeds=(0,))
 
 
-def search(oracle: TPEOracle, directory: Path, objective: Any = None, overwrite: bool = True) -> Search:
-    return Search(oracle, objective or SyntheticObjective(SPACE), SPACE, BUDGET, str(directory), overwrite=overwrite)
-
-
-def oracle(seed: int, n_startup_trials: int = initial_points(BUDGET), max_trials: int = BUDGET.trials) -> TPEOracle:
-    return TPEOracle(
-        objective=OBJECTIVE,
-        max_trials=max_trials,
-        hyperparameters=SPACE.hyperparameters(),
-        seed=seed,
-        n_startup_trials=n_startup_trials,
-        allow_new_entries=False,
-        tune_new_entries=False,
+def search(oracle: TPEOracle, directory: Path, objective: Any = None, overwrite: bool = True) -> SearchLoop:
+    return SearchLoop(
+        oracle, objective or SyntheticObjective(SPACE), SPACE, BUDGET, str(directory), overwrite=overwrite
     )
 
 
-def proposals(done: Search) -> list[Config]:
+def oracle(seed: int, n_startup_trials: int = initial_points(BUDGET), max_trials: int = BUDGET.trials) -> TPEOracle:
+    return tpe_oracle(SPACE, seed, max_trials, n_startup_trials)
+
+
+def proposals(done: SearchLoop) -> list[Config]:
     return [done.oracle.trials[i].hyperparameters.values for i in done.oracle.start_order]
 
 
@@ -56,8 +52,9 @@ def study_log(study: Any) -> list[tuple[int, str, dict[str, Any], float | None]]
 
 # -- the space ----------------------------------------------------------------------------
 
+
 def test_space_translates_to_optuna_distributions() -> None:
-    got = {hp.name: distribution(hp) for hp in SPACE.hyperparameters().space}
+    got = {hp.name: distribution(hp) for hp in hyperparameters(SPACE).space}
     assert got["num_layers"] == IntDistribution(1, 5, step=1)
     for i in range(5):
         assert got[f"units_{i}"] == IntDistribution(32, 512, step=32)
@@ -85,7 +82,7 @@ def test_other_keras_tuner_types_translate_or_refuse() -> None:
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
 def test_proposals_lie_in_the_space_with_every_active_and_no_inactive_value(tmp_path: Path, seed: int) -> None:
     done = search(oracle(seed), tmp_path)
-    done.run()
+    done.search()
     assert len(done.records) == BUDGET.trials
     for values, trial in zip(proposals(done), done.oracle.study.trials):
         SPACE.validate(values)  # raises on an inactive width, a missing one or a value out of range
@@ -97,7 +94,7 @@ def test_the_search_is_seeded(tmp_path: Path) -> None:
     runs = {}
     for name, seed in (("a", 5), ("b", 5), ("c", 6)):
         done = search(oracle(seed), tmp_path / name)
-        done.run()
+        done.search()
         runs[name] = proposals(done)
     assert runs["a"] == runs["b"]
     assert runs["a"] != runs["c"]
@@ -112,7 +109,7 @@ def test_scores_and_failures_are_told(tmp_path: Path) -> None:
             return super().evaluate(trial_id, config, *args)
 
     done = search(oracle(0, max_trials=8), tmp_path, FailsSometimes(SPACE))
-    records = {r.trial_id: r for r in done.run()}
+    records = {r.trial_id: r for r in done.search()}
     states = {t.number: t for t in done.oracle.study.trials}
     assert len(states) == 8
     for trial_id, record in records.items():
@@ -127,8 +124,8 @@ def test_scores_and_failures_are_told(tmp_path: Path) -> None:
 def test_a_trial_the_budget_stops_is_told_failed(tmp_path: Path) -> None:
     """Search stops (never runs) the first trial that would overrun the epoch budget: TPE must not learn from it."""
     small = Budget("small", n_train=1, n_val=1, epochs=1, trials=3, seeds=(0,))
-    done = Search(oracle(0), SyntheticObjective(SPACE), SPACE, small, str(tmp_path))
-    done.run()
+    done = SearchLoop(oracle(0), SyntheticObjective(SPACE), SPACE, small, str(tmp_path))
+    done.search()
     assert done.skipped_over_budget == 1
     assert [t.state for t in done.oracle.study.trials] == [TrialState.COMPLETE] * 3 + [TrialState.FAIL]
 
@@ -151,17 +148,17 @@ class CrashesAt(SyntheticObjective):
 @pytest.mark.parametrize("interruption", ["killed mid-trial", "stopped between trials"])
 def test_a_resumed_search_continues_the_same_study(tmp_path: Path, interruption: str) -> None:
     whole = search(oracle(3), tmp_path / "whole")
-    whole.run()
+    whole.search()
 
     if interruption == "killed mid-trial":
         with pytest.raises(Crash):
-            search(oracle(3), tmp_path / "resumed", CrashesAt("05")).run()
+            search(oracle(3), tmp_path / "resumed", CrashesAt("05")).search()
     else:
-        search(oracle(3, max_trials=4), tmp_path / "resumed").run()
+        search(oracle(3, max_trials=4), tmp_path / "resumed").search()
     resumed = search(oracle(3), tmp_path / "resumed", overwrite=False)  # Keras Tuner reloads the oracle
     first = len(resumed.oracle.trials)
     assert first in (4, 6)
-    resumed.run()
+    resumed.search()
 
     assert proposals(resumed) == proposals(whole)
     assert study_log(resumed.oracle.study) == study_log(whole.oracle.study)
@@ -171,7 +168,7 @@ def test_a_resumed_search_continues_the_same_study(tmp_path: Path, interruption:
 
 def test_the_resumed_state_is_the_saved_one(tmp_path: Path) -> None:
     """Seed and startup come back from the directory, as Keras Tuner's own seed does."""
-    search(oracle(7, n_startup_trials=2, max_trials=3), tmp_path).run()
+    search(oracle(7, n_startup_trials=2, max_trials=3), tmp_path).search()
     again = search(oracle(99, n_startup_trials=5), tmp_path, overwrite=False)
     assert (again.oracle.sampler_seed, again.oracle.n_startup_trials) == (7, 2)
     assert len(again.oracle.study.trials) == 3
@@ -180,9 +177,9 @@ def test_the_resumed_state_is_the_saved_one(tmp_path: Path) -> None:
 def test_startup_trials_are_random_then_tpe_takes_over(tmp_path: Path) -> None:
     k = 3
     tpe = search(oracle(0, n_startup_trials=k), tmp_path / "tpe")
-    tpe.run()
+    tpe.search()
     random_only = search(oracle(0, n_startup_trials=10**6), tmp_path / "random")
-    random_only.run()
+    random_only.search()
     ours, theirs = proposals(tpe), proposals(random_only)
     assert ours[:k] == theirs[:k]  # the same random draws while fewer than k trials are complete
     assert ours[k] != theirs[k]  # then the model proposes
@@ -198,7 +195,10 @@ def test_the_strategy_sets_startup_like_bayesian() -> None:
 
 # -- without Optuna ------------------------------------------------------------------------
 
-def test_without_optuna_it_is_listed_unavailable_and_the_rest_works(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+
+def test_without_optuna_it_is_listed_unavailable_and_the_rest_works(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setitem(sys.modules, "optuna", None)  # import optuna now raises ImportError
     monkeypatch.delitem(sys.modules, "tuning.strategies.tpe")
     tpe = strategies.get("tpe")  # the module imports without Optuna
@@ -217,17 +217,33 @@ def test_without_optuna_it_is_listed_unavailable_and_the_rest_works(monkeypatch:
 
 # -- the real thing, at the smoke budget -----------------------------------------------------
 
+
 @pytest.mark.training
 def test_smoke_run_writes_a_valid_reproducible_result(tmp_path: Path) -> None:
     results = []
     for name in ("a", "b"):
         done = subprocess.run(
-            [sys.executable, "-m", "tuning", "run", "--strategy", "tpe", "--budget", "smoke", "--seed", "0",
-             "--results-dir", str(tmp_path / name), "--quiet"],
-            capture_output=True, text=True, timeout=900,
+            [
+                sys.executable,
+                "-m",
+                "tuning",
+                "run",
+                "--strategy",
+                "tpe",
+                "--budget",
+                "smoke",
+                "--seed",
+                "0",
+                "--results-dir",
+                str(tmp_path / name),
+                "--quiet",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=900,
         )
         assert done.returncode == 0, done.stderr[-3000:]
-        results.append(read_result(Path(done.stdout.strip().splitlines()[-1])))
+        results.append(read_result(Path(done.stdout.strip().splitlines()[-1])).to_json())
     first, second = results
     assert first["strategy"] == "tpe" and first["strategy_settings"]["n_startup_trials"] == 2
     assert len(first["trials"]) == 3

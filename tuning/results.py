@@ -1,4 +1,4 @@
-"""Result files: one JSON per (budget, strategy, seed), written atomically, read defensively."""
+"""Result files: one JSON per (budget, strategy, seed), written atomically, read into the core records."""
 
 from __future__ import annotations
 
@@ -8,23 +8,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 1
-REQUIRED = (
-    "schema_version",
-    "strategy",
-    "seed",
-    "budget",
-    "trials",
-    "best",
-    "wall_clock_seconds",
-    "epochs_trained",
-    "throughput_samples_per_second",
-    "environment",
-)
+from tuning.core.records import RecordError, RunResult
 
 
 class ResultError(ValueError):
-    """A file that is not a readable result of this schema."""
+    """A file that is not a readable result of this schema; the message names the file."""
 
 
 def result_path(results_dir: Path, budget: str, strategy: str, seed: int) -> Path:
@@ -33,6 +21,7 @@ def result_path(results_dir: Path, budget: str, strategy: str, seed: int) -> Pat
 
 def write_atomic(path: Path, payload: Any) -> Path:
     """Write JSON to a temporary file beside ``path`` and rename it: never half a file."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -49,6 +38,10 @@ def write_atomic(path: Path, payload: Any) -> Path:
     return path
 
 
+def write_result(path: Path, result: RunResult) -> Path:
+    return write_atomic(path, result.to_json())
+
+
 def check_writable(results_dir: Path) -> None:
     """Fail before any training if results cannot be written there (raises OSError)."""
     results_dir = Path(results_dir)
@@ -58,22 +51,20 @@ def check_writable(results_dir: Path) -> None:
     os.unlink(probe)
 
 
-def read_result(path: Path) -> dict[str, Any]:
-    """Load and check one result file; ``ResultError`` says what is wrong with it."""
+def read_json(path: Path) -> Any:
+    """A JSON file's content; ``ResultError`` names the file when it cannot be read or parsed."""
     try:
         with open(path) as f:
-            data = json.load(f)
+            return json.load(f)
     except json.JSONDecodeError as e:
         raise ResultError(f"{path}: not JSON ({e.msg} at line {e.lineno})") from None
     except (OSError, UnicodeDecodeError) as e:
         raise ResultError(f"{path}: unreadable ({e})") from None
-    if not isinstance(data, dict):
-        raise ResultError(f"{path}: not a result (a JSON {type(data).__name__}, expected an object)")
-    if "kind" in data and "schema_version" not in data:  # the suite's throughput and baseline files
-        raise ResultError(f"{path}: a {data['kind']} file, not a run result")
-    missing = [k for k in REQUIRED if k not in data]
-    if missing:
-        raise ResultError(f"{path}: not a result (missing {', '.join(missing)})")
-    if data["schema_version"] != SCHEMA_VERSION:
-        raise ResultError(f"{path}: schema_version {data['schema_version']!r}, this reader knows {SCHEMA_VERSION}")
-    return data
+
+
+def read_result(path: Path) -> RunResult:
+    """Load and check one result file; ``ResultError`` says which file and what is wrong with it."""
+    try:
+        return RunResult.from_json(read_json(path))
+    except RecordError as e:
+        raise ResultError(f"{path}: {e}") from None

@@ -1,46 +1,29 @@
 """The small interface every strategy implements, after Optuna's ``samplers/``.
 
-A strategy is an Oracle factory (what to try, Keras Tuner's job split) plus,
-optionally, how it changes training (its own optimizer and callbacks).  It
-is one module exposing ``STRATEGY`` and one entry in ``tuning.strategies.REGISTRY``.
+A strategy decides what to try: it is an Oracle factory (Keras Tuner's job
+split) plus what it needs of an objective.  How a configuration is trained is
+the objective's business; a strategy that changes training (hypergradient
+descent learns the learning rate while training) names the training variant
+it needs, and the run refuses an objective that does not offer it.  A
+strategy is one module exposing ``STRATEGY`` and one entry in
+``tuning.strategies.REGISTRY``.
 """
 
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
-from tuning.budget import Budget
-from tuning.space import Space
+from tuning.core.budget import Budget
+from tuning.core.space import Space
 
 OracleFactory = Callable[[Space, Budget, int], Any]  # -> keras_tuner.Oracle
 
 
-def oracle_seed(seed: int) -> int:
-    """Keras Tuner replaces a falsy seed (0) with a random one; shift by one so seed 0 stays seed 0."""
-    return seed + 1
-
-
-def oracle_args(space: Space, seed: int, *, grid: bool = False) -> dict[str, Any]:
-    """What every Keras Tuner oracle here is given: the objective, the whole space up front
-    (no new entries, so Keras Tuner never invents or fills a hyperparameter) and the shifted seed."""
-    from tuning.search import OBJECTIVE  # keras_tuner is heavy: only when an oracle is made
-
-    return {
-        "objective": OBJECTIVE,
-        "hyperparameters": space.hyperparameters(grid=grid),
-        "seed": oracle_seed(seed),
-        "allow_new_entries": False,
-        "tune_new_entries": False,
-    }
-
-
-def trial_seed(seed: int, trial_id: str) -> int:
-    """A 31-bit seed for one trial of one run, independent across both (weights, shuffling, samplers)."""
-    import numpy as np
-
-    return int(np.random.SeedSequence([seed, int(trial_id)]).generate_state(1)[0] & 0x7FFFFFFF)
+def no_settings(space: Space, budget: Budget) -> dict[str, Any]:
+    return {}
 
 
 @dataclass(frozen=True)
@@ -51,10 +34,13 @@ class Strategy:
     stochastic: bool = True  # different seeds give different proposals
     requires: tuple[str, ...] = ()  # modules that must import for it to run
     install_hint: str = ""
-    optimizer: Callable[..., Any] | None = None  # (optimizer name, learning rate) -> keras optimizer
-    callbacks: Callable[[], list[Any]] | None = None
-    describe: Callable[..., dict[str, Any]] | None = None  # (model, callbacks) -> trial extras
-    settings: Callable[[Space, Budget], dict[str, Any]] = lambda space, budget: {}  # the oracle's parameters, for provenance
+    training: str | None = None  # a training variant the objective must offer (None: plain training)
+    settings: Callable[[Space, Budget], dict[str, Any]] = no_settings  # the oracle's parameters, for provenance
+
+    @property
+    def needs(self) -> frozenset[str]:
+        """The objective capabilities this strategy needs (see ``tuning.objectives.base``)."""
+        return frozenset({f"training:{self.training}"} if self.training else ())
 
     def missing(self) -> list[str]:
         return [m for m in self.requires if importlib.util.find_spec(m) is None]

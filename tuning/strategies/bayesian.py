@@ -15,9 +15,10 @@ from typing import Any
 
 import keras_tuner as kt
 
-from tuning.budget import Budget
-from tuning.space import Space
-from tuning.strategies.base import Strategy, oracle_args
+from tuning.core.budget import Budget
+from tuning.core.space import Space
+from tuning.strategies.base import Strategy
+from tuning.strategies.keras_tuner_space import oracle_args
 
 
 def initial_points(budget: Budget) -> int:

@@ -38,15 +38,17 @@ from __future__ import annotations
 
 import contextlib
 import random
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import keras_tuner as kt
 
-from tuning.budget import Budget
-from tuning.search import OBJECTIVE
-from tuning.space import Space
-from tuning.strategies.base import Strategy, oracle_seed, trial_seed
+from tuning.core.budget import Budget
+from tuning.core.seeds import oracle_seed, trial_seed
+from tuning.core.space import Space
+from tuning.strategies.base import Strategy
 from tuning.strategies.bayesian import initial_points
+from tuning.strategies.keras_tuner_space import oracle_args
 
 INSTALL_HINT = "pip install .[optuna]"
 HP = kt.engine.hyperparameters
@@ -230,16 +232,15 @@ def settings(space: Space, budget: Budget) -> dict[str, Any]:
     }
 
 
+def tpe_oracle(space: Space, seed: int, max_trials: int, n_startup_trials: int) -> TPEOracle:
+    """A TPE oracle given what every oracle here is given (``oracle_args``)."""
+    args = oracle_args(space, seed)
+    args["seed"] = seed  # TPEOracle shifts it for Keras Tuner itself and keeps the run seed for its samplers
+    return TPEOracle(max_trials=max_trials, n_startup_trials=n_startup_trials, **args)
+
+
 def make_oracle(space: Space, budget: Budget, seed: int) -> TPEOracle:
-    return TPEOracle(
-        objective=OBJECTIVE,
-        max_trials=budget.trials,
-        hyperparameters=space.hyperparameters(),
-        seed=seed,
-        n_startup_trials=initial_points(budget),
-        allow_new_entries=False,
-        tune_new_entries=False,
-    )
+    return tpe_oracle(space, seed, budget.trials, initial_points(budget))
 
 
 STRATEGY = Strategy(

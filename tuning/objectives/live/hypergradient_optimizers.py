@@ -107,7 +107,9 @@ class HypergradientOptimizer(keras.optimizers.Optimizer):
     ) -> None:
         if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float)):
             # A schedule would fight the hypergradient for the same variable.
-            raise ValueError(f"{type(self).__name__} learns the learning rate; give its initial value as a number, got {learning_rate!r}")
+            raise ValueError(
+                f"{type(self).__name__} learns the learning rate; give its initial value as a number, got {learning_rate!r}"
+            )
         if learning_rate < 0:
             raise ValueError(f"the initial learning rate must be >= 0, got {learning_rate}")
         if kwargs.get("weight_decay"):
@@ -161,7 +163,9 @@ class SGDHD(HypergradientOptimizer):
     DEFAULT_BETA = 1e-3
     PAPER_NAME = "SGD-HD"
 
-    def __init__(self, learning_rate: float = 0.01, hypergradient_lr: float | None = None, name: str = "SGDHD", **kwargs: Any) -> None:
+    def __init__(
+        self, learning_rate: float = 0.01, hypergradient_lr: float | None = None, name: str = "SGDHD", **kwargs: Any
+    ) -> None:
         super().__init__(learning_rate=learning_rate, hypergradient_lr=hypergradient_lr, name=name, **kwargs)
 
     def direction(self, gradient: Any, variable: Any) -> Any:
@@ -259,7 +263,9 @@ VARIANTS: dict[str, type[HypergradientOptimizer]] = {"sgd": SGDHD, "adam": AdamH
 """The space's optimizer names -> their hypergradient variants."""
 
 
-def hypergradient_optimizer(name: str, learning_rate: float, hypergradient_lr: float | None = None) -> HypergradientOptimizer:
+def hypergradient_optimizer(
+    name: str, learning_rate: float, hypergradient_lr: float | None = None
+) -> HypergradientOptimizer:
     """The HD variant of the optimizer the space calls ``name``, starting at ``learning_rate``."""
     if name not in VARIANTS:
         raise ValueError(f"no hypergradient variant of {name!r}; known: {', '.join(VARIANTS)}")

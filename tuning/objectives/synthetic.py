@@ -1,6 +1,6 @@
 """A synthetic objective: a deterministic function of the configuration and the epoch, no training.
 
-It stands where ``tuning.train.KerasObjective`` stands, so the property tests
+It stands where ``tuning.objectives.live.train.KerasObjective`` stands, so the property tests
 can run hundreds of searches in seconds against every strategy's real
 Keras Tuner oracle.  It measures nothing about MNIST and is never used for
 results; its shape only loosely imitates the real one (a best learning rate
@@ -12,18 +12,21 @@ something to learn.
 from __future__ import annotations
 
 import math
+from typing import Any
 
-from tuning.search import TrialRecord
-from tuning.space import SPACE, Config, Space
+from tuning.core.records import TrialRecord
+from tuning.core.space import SPACE, Config, Space
 
 _OPTIMIZER_BONUS = {"adam": 0.04, "rmsprop": 0.03, "sgd": 0.0}
 
 
 class SyntheticObjective:
+    capabilities: frozenset[str] = frozenset()
+
     def __init__(self, space: Space = SPACE, n_train: int = 1) -> None:
         self.space = space
         self.n_train = n_train
-        self.calls: list[tuple[str, Config, int, int, str | None]] = []
+        self.final: dict[str, tuple[Config, int]] = {}  # trial id -> (configuration, epochs reached)
 
     def quality(self, config: Config) -> float:
         lr = config[self.space.learning_rate.name]
@@ -40,7 +43,7 @@ class SyntheticObjective:
         self, trial_id: str, config: Config, epochs: int, initial_epoch: int, resume_from: str | None
     ) -> TrialRecord:
         self.space.validate(config)
-        self.calls.append((trial_id, dict(config), epochs, initial_epoch, resume_from))
+        self.final[trial_id] = (dict(config), epochs)
         return TrialRecord(
             trial_id=trial_id,
             hyperparameters=dict(config),
@@ -51,11 +54,13 @@ class SyntheticObjective:
             samples=(epochs - initial_epoch) * self.n_train,
         )
 
+    def test(self, trial_id: str, config: Config) -> tuple[float, float]:
+        """The accuracy the trial reached stands in for its test accuracy (there is no test set)."""
+        accuracy = self.accuracy(config, self.final[trial_id][1])
+        return 1.0 - accuracy, accuracy
 
-def synthetic_search(strategy, space: Space, budget, seed: int, directory: str):  # type: ignore[no-untyped-def]
-    """Run ``strategy``'s oracle against the synthetic objective; return the finished ``Search``."""
-    from tuning.search import Search
+    def data(self) -> dict[str, Any]:
+        return {"dataset": "synthetic", "source": "tuning.objectives.synthetic (no data)"}
 
-    search = Search(strategy.make_oracle(space, budget, seed), SyntheticObjective(space), space, budget, directory)
-    search.run()
-    return search
+    def settings(self) -> dict[str, Any]:
+        return {}

@@ -65,7 +65,7 @@ class Split:
     y_test: np.ndarray
     source: str
 
-    def describe(self) -> dict[str, object]:
+    def to_json(self) -> dict[str, object]:
         return {
             "dataset": "MNIST",
             "source": self.source,
@@ -184,7 +184,7 @@ def load_mnist() -> Mnist:
 
 
 def _flat(x: np.ndarray) -> np.ndarray:
-    return (x.reshape(len(x), -1).astype(np.float32) / 255.0)
+    return x.reshape(len(x), -1).astype(np.float32) / 255.0
 
 
 def make_split(mnist: Mnist, n_train: int, n_val: int) -> Split:

@@ -8,12 +8,13 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from tuning import __version__, backend
+from tuning import __version__
+from tuning.objectives.live import backend
 
 
 def git_commit() -> dict[str, Any]:
     """The checkout's commit and whether it had uncommitted changes (``None`` outside git)."""
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
 
     def git(*args: str) -> str | None:
         try:
@@ -34,5 +35,5 @@ def environment() -> dict[str, Any]:
         "threads": backend.threads(),
         "platform": platform.platform(),
         "git": git_commit(),
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
     }

@@ -18,18 +18,29 @@ from typing import Any
 import keras
 import numpy as np
 
-from tuning import backend
-from tuning.data import Split
-from tuning.model import build_model
-from tuning.space import SPACE, Config, Space
-from tuning.train import EpochTimer
+from tuning.bench.calibration import CALIBRATION
+from tuning.core.space import SPACE, Config, Space
+from tuning.objectives.live import backend
+from tuning.objectives.live.data import Split
+from tuning.objectives.live.model import build_model
+from tuning.objectives.live.train import EpochTimer
 
 ARCHITECTURES: dict[str, Config] = {
     "smallest 1x32": {"num_layers": 1, "units_0": 32, "optimizer": "adam", "learning_rate": 1e-3},
-    "example best 1x448": {"num_layers": 1, "units_0": 448, "optimizer": "adam", "learning_rate": 0.0011107930392350116},
-    "largest 5x512": {"num_layers": 5, **{f"units_{i}": 512 for i in range(5)}, "optimizer": "adam", "learning_rate": 1e-3},
+    "example best 1x448": {
+        "num_layers": 1,
+        "units_0": 448,
+        "optimizer": "adam",
+        "learning_rate": 0.0011107930392350116,
+    },
+    "largest 5x512": {
+        "num_layers": 5,
+        **{f"units_{i}": 512 for i in range(5)},
+        "optimizer": "adam",
+        "learning_rate": 1e-3,
+    },
 }
-CALIBRATION = "example best 1x448"
+assert CALIBRATION in ARCHITECTURES
 
 
 def measure(name: str, split: Split, samples: int = 8_192, epochs: int = 3, space: Space = SPACE) -> dict[str, Any]:
@@ -39,7 +50,9 @@ def measure(name: str, split: Split, samples: int = 8_192, epochs: int = 3, spac
     keras.utils.set_random_seed(0)
     x, y = split.x_train[:samples], split.y_train[:samples]
     model = build_model(config, space)
-    model.fit(x[: 64 * 32], y[: 64 * 32], batch_size=space.batch_size, epochs=1, verbose=0)  # warm-up: trace and compile
+    model.fit(
+        x[: 64 * 32], y[: 64 * 32], batch_size=space.batch_size, epochs=1, verbose=0
+    )  # warm-up: trace and compile
     timer = EpochTimer()
     started = time.perf_counter()
     model.fit(x, y, batch_size=space.batch_size, epochs=epochs, verbose=0, shuffle=True, callbacks=[timer])

@@ -21,11 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tuning.bench.calibration import THROUGHPUT_FILE, read_calibration
+from tuning.core.records import RunResult
 from tuning.results import ResultError, read_result, write_atomic
 
 ACCURACY_TOLERANCE = 0.01
 SPEED_TOLERANCE = 1.5
-THROUGHPUT_FILE = "throughput.json"
 
 
 class GateError(ValueError):
@@ -44,17 +45,14 @@ class Check:
 
 def calibration(results_dir: Path) -> float:
     """Seconds per calibration sample, from the throughput benchmark of the same session."""
-    path = Path(results_dir) / THROUGHPUT_FILE
     try:
-        doc = json.loads(path.read_text())
-        sps = float(doc["calibration_samples_per_second"])
-    except (OSError, ValueError, KeyError, TypeError) as e:
-        raise GateError(f"no usable calibration at {path} ({e}); run the throughput benchmark in the same session") from None
-    return 1.0 / sps
+        return 1.0 / read_calibration(results_dir)
+    except ValueError as e:
+        raise GateError(f"{e}; run the throughput benchmark in the same session") from None
 
 
-def runs(results_dir: Path) -> dict[str, dict[str, Any]]:
-    found: dict[str, dict[str, Any]] = {}
+def runs(results_dir: Path) -> dict[str, RunResult]:
+    found: dict[str, RunResult] = {}
     for path in sorted(Path(results_dir).glob("*.json")):
         if path.name == THROUGHPUT_FILE:
             continue
@@ -62,7 +60,7 @@ def runs(results_dir: Path) -> dict[str, dict[str, Any]]:
             result = read_result(path)
         except ResultError:
             continue
-        found[f"{result['strategy']}-seed{result['seed']}"] = result
+        found[f"{result.strategy}-seed{result.seed}"] = result
     if not found:
         raise GateError(f"no result files in {results_dir}")
     return found
@@ -77,21 +75,21 @@ def make_baseline(results_dir: Path) -> dict[str, Any]:
     per_sample = calibration(results_dir)
     baseline_runs = {
         key: {
-            "hyperparameters": r["best"]["hyperparameters"],
-            "test_accuracy": r["best"]["test_accuracy"],
-            "wall_clock_seconds": r["wall_clock_seconds"],
-            "cost": normalized_cost(r["wall_clock_seconds"], per_sample),
+            "hyperparameters": r.best.hyperparameters,
+            "test_accuracy": r.best.test_accuracy,
+            "wall_clock_seconds": r.wall_clock_seconds,
+            "cost": normalized_cost(r.wall_clock_seconds, per_sample),
         }
         for key, r in runs(results_dir).items()
     }
     any_run = next(iter(runs(results_dir).values()))
     return {
         "kind": "baseline",
-        "budget": any_run["budget"]["name"],
+        "budget": any_run.budget.name,
         "calibration_samples_per_second": 1.0 / per_sample,
         "accuracy_tolerance": ACCURACY_TOLERANCE,
         "speed_tolerance": SPEED_TOLERANCE,
-        "environment": any_run["environment"],
+        "environment": any_run.environment,
         "runs": baseline_runs,
     }
 
@@ -116,16 +114,40 @@ def compare(baseline: dict[str, Any], results_dir: Path) -> list[Check]:
         if now is None:
             checks.append(Check(key, "present", "ran", "missing", "", False))
             continue
-        hp_now = now["best"]["hyperparameters"]
-        checks.append(Check(key, "hyperparameters", _short(base["hyperparameters"]), _short(hp_now), "",
-                            hp_now == base["hyperparameters"]))
-        acc_now, acc_base = now["best"]["test_accuracy"], base["test_accuracy"]
-        checks.append(Check(key, "test accuracy", f"{acc_base:.4f}", f"{acc_now:.4f}", f"{acc_now - acc_base:+.4f}",
-                            acc_now >= acc_base - ACCURACY_TOLERANCE))
-        cost_now = normalized_cost(now["wall_clock_seconds"], per_sample)
+        hp_now = now.best.hyperparameters
+        checks.append(
+            Check(
+                key,
+                "hyperparameters",
+                _short(base["hyperparameters"]),
+                _short(hp_now),
+                "",
+                hp_now == base["hyperparameters"],
+            )
+        )
+        acc_now, acc_base = now.best.test_accuracy, base["test_accuracy"]
+        checks.append(
+            Check(
+                key,
+                "test accuracy",
+                f"{acc_base:.4f}",
+                f"{acc_now:.4f}",
+                f"{acc_now - acc_base:+.4f}",
+                acc_now >= acc_base - ACCURACY_TOLERANCE,
+            )
+        )
+        cost_now = normalized_cost(now.wall_clock_seconds, per_sample)
         ratio = cost_now / base["cost"]
-        checks.append(Check(key, "cost (wall-clock / calibration)", f"{base['cost']:.0f}", f"{cost_now:.0f}",
-                            f"x{ratio:.2f}", ratio <= SPEED_TOLERANCE))
+        checks.append(
+            Check(
+                key,
+                "cost (wall-clock / calibration)",
+                f"{base['cost']:.0f}",
+                f"{cost_now:.0f}",
+                f"x{ratio:.2f}",
+                ratio <= SPEED_TOLERANCE,
+            )
+        )
     return checks
 
 

@@ -1,65 +1,32 @@
 """The search loop: an Oracle proposes, an objective trains, the epoch budget is held.
 
 Keras Tuner's split is kept: the Oracle (one per strategy) decides what to
-try; the ``Objective`` decides how a configuration is trained and scored.
-``Search`` is a Keras Tuner ``BaseTuner`` whose loop also holds every
-strategy to the same total epoch budget: a trial that would overrun it is
-not started.  The objective is pluggable, as in HPOBench (a benchmark is a
-space, a fidelity and an objective): ``tuning.train.KerasObjective`` trains
-real models, and the property tests use a synthetic one that trains nothing.
+try; the objective (``tuning.objectives``) decides how a configuration is
+trained and scored.  ``SearchLoop`` is a Keras Tuner ``BaseTuner`` whose loop
+also holds every strategy to the same total epoch budget: a trial that would
+overrun it is not started.  This is the only module that reaches into Keras
+Tuner's internals (its per-trial runner and its debug switch).
 """
 
 from __future__ import annotations
 
 import os
 import time
-from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Protocol
+from collections.abc import Callable
+from typing import Any
 
 import keras_tuner as kt
 
-from tuning.budget import Budget
-from tuning.space import Config, Space
+from tuning.core.budget import Budget
+from tuning.core.records import TrialRecord
+from tuning.core.space import Space
+from tuning.objectives.base import Objective
+from tuning.strategies.keras_tuner_space import OBJECTIVE
 
-OBJECTIVE = kt.Objective("val_accuracy", direction="max")
+Progress = Callable[[TrialRecord, int, "SearchLoop"], None]
+_Status = kt.engine.trial.TrialStatus
 
-
-@dataclass
-class TrialRecord:
-    """One trial as it ran: what it tried and what it cost."""
-
-    trial_id: str
-    hyperparameters: Config
-    val_accuracy: list[float]  # one per epoch trained in this trial
-    epochs: int  # epochs trained in this trial (a Hyperband continuation counts only its new ones)
-    initial_epoch: int = 0
-    resumed_from: str | None = None
-    seconds: float = 0.0  # wall-clock of the whole trial: build, fit, validation
-    train_seconds: float = 0.0  # time spent in training steps alone
-    samples: int = 0  # training samples processed
-    status: str = "COMPLETED"
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def score(self) -> float:
-        """What the oracle is told: validation accuracy after the trial's last epoch."""
-        return self.val_accuracy[-1] if self.val_accuracy else float("nan")
-
-    def to_json(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["val_accuracy_final"] = self.score if self.val_accuracy else None
-        return out
-
-
-class Objective(Protocol):
-    """Trains (or imitates training) one configuration for some epochs."""
-
-    def evaluate(
-        self, trial_id: str, config: Config, epochs: int, initial_epoch: int, resume_from: str | None
-    ) -> TrialRecord: ...
-
-
-Progress = Callable[["TrialRecord", int, "Search"], None]
+IDLE_WAIT_SECONDS = 60.0  # how long a (parallel) oracle may keep answering "wait" before the loop gives up
 
 
 def trial_epochs(values: dict[str, Any], budget: Budget) -> tuple[int, int, str | None]:
@@ -69,7 +36,7 @@ def trial_epochs(values: dict[str, Any], budget: Budget) -> tuple[int, int, str 
     return epochs, initial, values.get("tuner/trial_id")
 
 
-class Search(kt.engine.base_tuner.BaseTuner):
+class SearchLoop(kt.engine.base_tuner.BaseTuner):
     """Runs an oracle's proposals through an objective within a budget."""
 
     def __init__(
@@ -103,39 +70,45 @@ class Search(kt.engine.base_tuner.BaseTuner):
         self.epochs_used += record.epochs
         return {OBJECTIVE.name: record.score}
 
-    def run(self) -> list[TrialRecord]:
-        """Ask, train, tell until the oracle stops or the next trial would overrun the budget."""
-        started = time.perf_counter()
-        self.on_search_begin()
-        idle = 0
+    def next_trial(self) -> kt.engine.trial.Trial | None:
+        """The oracle's next proposal; None when it stops.  A sequential oracle never answers IDLE;
+        a parallel one may, for a while: wait with backoff instead of spinning, up to ``IDLE_WAIT_SECONDS``."""
+        waited, pause = 0.0, 0.01
         while True:
             trial = self.oracle.create_trial(self.tuner_id)
-            if trial.status == kt.engine.trial.TrialStatus.STOPPED:
-                break
-            if trial.status == kt.engine.trial.TrialStatus.IDLE:
-                idle += 1  # only a parallel oracle waits; a sequential one never should for long
-                if idle > 100:
-                    break
-                continue
-            idle = 0
+            if trial.status == _Status.STOPPED:
+                return None
+            if trial.status != _Status.IDLE:
+                return trial
+            if waited >= IDLE_WAIT_SECONDS:
+                return None
+            time.sleep(pause)
+            waited += pause
+            pause = min(2 * pause, 1.0)
+
+    def search(self) -> list[TrialRecord]:
+        """Ask, train, tell until the oracle stops or the next trial would overrun the budget."""
+        self.on_search_begin()
+        while (trial := self.next_trial()) is not None:
             epochs, initial, _ = trial_epochs(trial.hyperparameters.values, self.budget)
             if self.epochs_used + (epochs - initial) > self.budget.epoch_budget:
-                trial.status = kt.engine.trial.TrialStatus.STOPPED
+                trial.status = _Status.STOPPED
                 self.oracle.end_trial(trial)
                 self.skipped_over_budget += 1
                 break
             self.on_trial_begin(trial)
             n_before = len(self.records)
-            self._try_run_and_update_trial(trial)
+            self._try_run_and_update_trial(trial)  # Keras Tuner's retries and failure bookkeeping
             if len(self.records) == n_before:  # the objective raised: record the failure
                 config = self.space.active_values(trial.hyperparameters.values)
-                self.records.append(TrialRecord(trial.trial_id, config, [], 0, extra={"error": last_line(trial.message)}))
+                self.records.append(
+                    TrialRecord(trial.trial_id, config, [], 0, extra={"error": last_line(trial.message)})
+                )
             self.on_trial_end(trial)
             self.records[-1].status = str(self.oracle.get_trial(trial.trial_id).status)
             if self.progress:
                 self.progress(self.records[-1], len(self.records), self)
         self.on_search_end()
-        self.elapsed = time.perf_counter() - started
         return self.records
 
     def best(self) -> TrialRecord | None:

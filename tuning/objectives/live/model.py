@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import keras
 
-from tuning.space import SPACE, Space
+from tuning.core.space import SPACE, Space
 
 OptimizerFactory = Callable[[str, float], keras.optimizers.Optimizer]
 

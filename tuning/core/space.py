@@ -1,9 +1,10 @@
 """The search space, declared once as data.
 
 Everything that needs the space derives from ``SPACE``: the Keras Tuner
-declaration (``declare``), the model builder (``tuning.model``), the grid
-(``grid_points``), the property tests' Hypothesis strategies and the report's
-columns (``column_names``).  Change the space here and nothing else.
+declaration (``tuning.strategies.keras_tuner_space``), the model builder
+(``tuning.objectives.live.model``), the grid (``grid_points``) and the property
+tests' Hypothesis strategies.  Change the space here and nothing else.
+This module is pure data: it imports neither Keras nor Keras Tuner.
 
 The space is the classic Keras Tuner MNIST example: 1-5 dense ReLU layers of
 32-512 units (step 32), optimizer adam/sgd/rmsprop and a log-uniform learning
@@ -16,8 +17,9 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Mapping, Union
+from typing import Any
 
 Config = dict[str, Any]
 
@@ -122,7 +124,7 @@ class Choice:
         return "one of " + ", ".join(self.options)
 
 
-Param = Union[Int, Float, Choice]
+Param = Int | Float | Choice
 
 
 def _check_grid(param: Param) -> None:
@@ -159,9 +161,7 @@ class Space:
     classes: int = 10
     hidden_activation: str = "relu"
     loss: str = "sparse_categorical_crossentropy"
-    optimizers: Mapping[str, str] = field(
-        default_factory=lambda: {"adam": "Adam", "sgd": "SGD", "rmsprop": "RMSprop"}
-    )
+    optimizers: Mapping[str, str] = field(default_factory=lambda: {"adam": "Adam", "sgd": "SGD", "rmsprop": "RMSprop"})
 
     def __post_init__(self) -> None:
         if self.depth.low < 1:
@@ -169,7 +169,9 @@ class Space:
         if self.width.low < 1:  # Keras refuses a Dense layer of 0 units: such configs could not be built
             raise SpaceError(f"{self.width.name}: a layer needs at least one unit, got min {self.width.low}")
         if self.learning_rate.low <= 0:  # Keras trains with lr <= 0 without a word: it would not learn, or diverge
-            raise SpaceError(f"{self.learning_rate.name}: a learning rate must be positive, got min {self.learning_rate.low:g}")
+            raise SpaceError(
+                f"{self.learning_rate.name}: a learning rate must be positive, got min {self.learning_rate.low:g}"
+            )
         unknown = set(self.optimizer.options) - set(self.optimizers)
         if unknown:
             raise SpaceError(f"{self.optimizer.name}: no Keras optimizer for {sorted(unknown)}")
@@ -187,10 +189,6 @@ class Space:
             for i in range(self.depth.high)
         ]
         return [self.depth, *widths, self.optimizer, self.learning_rate]
-
-    def column_names(self) -> list[str]:
-        """The report's hyperparameter columns."""
-        return [p.name for p in self.params()]
 
     def active_names(self, config: Mapping[str, Any]) -> list[str]:
         layers = config[self.depth.name]
@@ -213,9 +211,7 @@ class Space:
         """
         config = dict(config)
         if not self.depth.contains(config.get(self.depth.name)):
-            raise SpaceError(
-                f"{self.depth.name}={config.get(self.depth.name)!r}: must be {self.depth.allowed()}"
-            )
+            raise SpaceError(f"{self.depth.name}={config.get(self.depth.name)!r}: must be {self.depth.allowed()}")
         active = self.active_names(config)
         known = {p.name: p for p in self.params()}
         for name in config:
@@ -231,48 +227,6 @@ class Space:
             if not known[name].contains(config[name]):
                 raise SpaceError(f"{name}={config[name]!r}: must be {known[name].allowed()}")
         return config
-
-    # -- Keras Tuner ---------------------------------------------------------
-    def declare(self, hp: Any, *, grid: bool = False) -> Config:
-        """Declare the space on a ``keras_tuner.HyperParameters``; return the active values.
-
-        With ``grid=True`` each hyperparameter is declared as an ordered
-        ``Choice`` over its grid values, so Keras Tuner's GridSearch walks
-        exactly ``grid_points()`` in the same order.
-        """
-
-        def one(p: Param) -> Any:
-            if grid:
-                return hp.Choice(p.name, list(grid_values(p)), ordered=not isinstance(p, Choice))
-            if isinstance(p, Int):
-                return hp.Int(p.name, p.low, p.high, step=p.step)
-            if isinstance(p, Float):
-                return hp.Float(p.name, p.low, p.high, sampling="log" if p.log else "linear")
-            return hp.Choice(p.name, list(p.options))
-
-        config: Config = {self.depth.name: one(self.depth)}
-        depth_values = list(grid_values(self.depth) if grid else self.depth.values())
-        for i in range(self.depth.high):
-            # Entered for every layer some depth reaches: the width is declared (so
-            # the oracle knows it) but only active, sampled and reported when depth > i.
-            reaching = [d for d in depth_values if d > i]
-            if not reaching:  # a depth grid short of depth.high: no deeper width can be active
-                break
-            with hp.conditional_scope(self.depth.name, reaching):
-                value = one(Int(self.width_name(i), self.width.low, self.width.high, self.width.step, self.width.grid))
-            if value is not None and i < config[self.depth.name]:
-                config[self.width_name(i)] = value
-        config[self.optimizer.name] = one(self.optimizer)
-        config[self.learning_rate.name] = one(self.learning_rate)
-        return config
-
-    def hyperparameters(self, *, grid: bool = False) -> Any:
-        """A fresh ``keras_tuner.HyperParameters`` holding the whole space."""
-        import keras_tuner as kt
-
-        hp = kt.HyperParameters()
-        self.declare(hp, grid=grid)
-        return hp
 
     def active_values(self, values: Mapping[str, Any]) -> Config:
         """Keep only this space's active hyperparameters (drops ``tuner/*`` and strays)."""

@@ -14,7 +14,6 @@ import platform
 from typing import Any
 
 
-
 def name() -> str:
     import keras
 
@@ -73,10 +72,6 @@ def gpu_names() -> list[str]:
         import jax
 
         return [d.device_kind for d in jax.devices() if d.platform == "gpu"]
-    if backend == "torch":
-        import torch
-
-        return [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
     return []
 
 
@@ -102,11 +97,6 @@ def peak_memory_bytes() -> int | None:
             dev = jax.devices()[0]
             if dev.platform == "gpu":
                 return int((dev.memory_stats() or {}).get("peak_bytes_in_use", 0)) or None
-        if backend == "torch":
-            import torch
-
-            if torch.cuda.is_available():
-                return int(torch.cuda.max_memory_allocated())
     except Exception:  # memory statistics are best-effort provenance, never a failure
         return None
     return None

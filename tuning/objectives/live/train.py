@@ -11,18 +11,19 @@ chosen trial's weights are what the test set scores.
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from typing import Any
 
 import keras
 import numpy as np
 
-from tuning.data import Split
-from tuning.model import OptimizerFactory, build_model
-from tuning.search import TrialRecord
-from tuning.space import Config, Space
-from tuning.strategies.base import trial_seed
+from tuning.core.records import TrialRecord
+from tuning.core.seeds import trial_seed
+from tuning.core.space import Config, Space
+from tuning.objectives.live.data import Split
+from tuning.objectives.live.model import build_model
+from tuning.objectives.live.variants import VARIANTS, TrainingVariant
 
-CallbackFactory = Callable[[], list[keras.callbacks.Callback]]
+CAPABILITIES = frozenset(f"training:{name}" for name in VARIANTS)
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -50,27 +51,33 @@ class EpochTimer(keras.callbacks.Callback):
 
 
 class KerasObjective:
-    """Trains ``config`` on the split's training part and scores it on its validation part."""
+    """Trains ``config`` on the split's training part and scores it on its validation part.
 
-    def __init__(
-        self,
-        split: Split,
-        space: Space,
-        seed: int,
-        optimizer: OptimizerFactory | None = None,
-        callbacks: CallbackFactory | None = None,
-        describe: Callable[[keras.Model, list[keras.callbacks.Callback]], dict[str, Any]] | None = None,
-    ) -> None:
+    ``training`` names a training variant (``tuning.objectives.live.variants``)
+    when a strategy changes training itself; None trains with the plain
+    optimizer the configuration names.
+    """
+
+    capabilities: frozenset[str] = CAPABILITIES
+
+    def __init__(self, split: Split, space: Space, seed: int, training: str | None = None) -> None:
+        if training is not None and training not in VARIANTS:
+            raise ValueError(f"no training variant {training!r}; known: {', '.join(VARIANTS)}")
         self.split = split
         self.space = space
         self.seed = seed
-        self.optimizer = optimizer
-        self.callbacks = callbacks
-        self.describe = describe
+        self.variant: TrainingVariant | None = VARIANTS[training] if training else None
+        self.callbacks = self.variant.callbacks if self.variant else None
         self.weights: dict[str, list[np.ndarray]] = {}
 
     def build(self, config: Config) -> keras.Model:
-        return build_model(config, self.space, self.optimizer)
+        return build_model(config, self.space, self.variant.optimizer if self.variant else None)
+
+    def data(self) -> dict[str, Any]:
+        return self.split.to_json()
+
+    def settings(self) -> dict[str, Any]:
+        return self.variant.settings(self.space) if self.variant else {}
 
     def evaluate(
         self, trial_id: str, config: Config, epochs: int, initial_epoch: int, resume_from: str | None
@@ -106,7 +113,7 @@ class KerasObjective:
             seconds=time.perf_counter() - started,
             train_seconds=float(sum(timer.seconds)),
             samples=trained * len(self.split.x_train),
-            extra=self.describe(model, extra_callbacks) if self.describe else {},
+            extra=self.variant.trial_extras(model, extra_callbacks) if self.variant else {},
         )
 
     def test(self, trial_id: str, config: Config) -> tuple[float, float]:

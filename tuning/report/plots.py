@@ -13,14 +13,14 @@ pay for it and no display is needed.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 from scipy import stats
 
-if TYPE_CHECKING:
-    from tuning.report import Run, Section
+from tuning.report.load import ResultFile
+from tuning.report.tables import Section
 
 BAND = "band: 95% t-interval of the mean over seeds (none for one seed)"
 AXES = (("epochs", "epochs trained (cumulative)"), ("seconds", "trial wall-clock, s (cumulative)"))
@@ -33,16 +33,15 @@ def plot_paths(path: Path) -> tuple[Path, Path]:
     return Path(f"{stem}.png"), Path(f"{stem}.svg")
 
 
-def best_so_far(run: Run, axis: str) -> tuple[np.ndarray, np.ndarray]:
+def best_so_far(run: ResultFile, axis: str) -> tuple[np.ndarray, np.ndarray]:
     """(cumulative epochs or trial seconds at each trial's end, best validation accuracy so far).
 
     A trial without a score (failed) moves the x-axis on but not the best;
     before the first scored trial the best is NaN.
     """
-    trials = run.data["trials"]
-    x = np.cumsum([float(t[axis]) for t in trials])
-    scores = np.array([np.nan if t.get("val_accuracy_final") is None else float(t["val_accuracy_final"])
-                       for t in trials])  # fmt: skip
+    trials = run.result.trials
+    x = np.cumsum([float(getattr(t, axis)) for t in trials])
+    scores = np.array([np.nan if t.val_accuracy_final is None else float(t.val_accuracy_final) for t in trials])
     return x, np.fmax.accumulate(scores) if len(scores) else scores
 
 
@@ -66,7 +65,7 @@ def band(curves: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return mean, np.clip(mean - half, 0.0, 1.0), np.clip(mean + half, 0.0, 1.0)
 
 
-def strategy_curve(runs: Sequence[Run], axis: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def strategy_curve(runs: Sequence[ResultFile], axis: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(grid, mean, low, high) for one strategy's seeds along ``axis``."""
     steps = [best_so_far(r, axis) for r in runs]
     grid = np.unique(np.concatenate([x for x, _ in steps])) if steps else np.array([])

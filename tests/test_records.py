@@ -1,0 +1,52 @@
+"""The one result schema: every committed result file reads into the core records and writes back unchanged."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from tuning.core.records import RecordError, RunResult
+from tuning.core.seeds import parse_seeds
+
+from documents import result_document
+
+ROOT = Path(__file__).resolve().parent.parent
+COMMITTED = sorted(p for p in (ROOT / "results").rglob("*-seed*.json"))
+
+
+def test_committed_results_exist() -> None:
+    assert len(COMMITTED) >= 18
+
+
+@pytest.mark.parametrize("path", COMMITTED, ids=lambda p: str(p.relative_to(ROOT)))
+def test_committed_result_round_trips_exactly(path: Path) -> None:
+    data = json.loads(path.read_text())
+    again = RunResult.from_json(data).to_json()
+    assert again == data and list(again) == list(data)
+
+
+def test_bad_documents_say_what_is_wrong() -> None:
+    good = result_document("a", 0, 0.9)
+    cases = {
+        "schema_version 2": {**good, "schema_version": 2},
+        "seed is -1": {**good, "seed": -1},
+        "best.test_accuracy is 1.5": {**good, "best": {**good["best"], "test_accuracy": 1.5}},
+        "budget.epoch_budget is 7": {**good, "budget": {**good["budget"], "epoch_budget": 7}},
+        "trials[0] lacks numeric epochs/seconds": {**good, "trials": [{**good["trials"][0], "seconds": "x"}]},
+        "missing environment": {k: v for k, v in good.items() if k != "environment"},
+        "a throughput file": {"kind": "throughput"},
+    }
+    for message, doc in cases.items():
+        with pytest.raises(RecordError, match=re.escape(message)):
+            RunResult.from_json(doc)
+
+
+def test_seed_lists_and_ranges() -> None:
+    assert parse_seeds("0,1,2") == [0, 1, 2]
+    assert parse_seeds("0-3,10,2") == [0, 1, 2, 3, 10]
+    for bad in ("", "a", "-1", "3-1", "1.5"):
+        with pytest.raises(ValueError, match="seed"):
+            parse_seeds(bad)

@@ -1,0 +1,22 @@
+"""The live objective: real Keras training on real MNIST, the suite's ground truth.
+
+``data`` finds and checks MNIST, ``model`` builds a configuration's network,
+``train`` trains and scores it, ``variants`` holds training variants that a
+strategy may need (hypergradient descent), ``backend`` everything specific to
+TensorFlow or JAX.
+"""
+
+from __future__ import annotations
+
+from tuning.core.budget import Budget
+from tuning.core.space import SPACE, Space
+from tuning.objectives.live import backend
+from tuning.objectives.live.data import load_mnist, make_split
+from tuning.objectives.live.train import KerasObjective
+
+
+def live_objective(budget: Budget, seed: int, training: str | None = None, space: Space = SPACE) -> KerasObjective:
+    """The budget's split of MNIST, deterministic kernels, and a Keras objective on them (raises ``DataError``)."""
+    split = make_split(load_mnist(), budget.n_train, budget.n_val)
+    backend.make_deterministic()
+    return KerasObjective(split, space, seed, training)

@@ -1,0 +1,84 @@
+"""Loading: every result file under a directory, read into the core records, bad ones named and skipped."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tuning.core.errors import UsageError
+from tuning.core.records import RunResult
+from tuning.results import ResultError, read_result
+
+BUDGET_KEYS = ("name", "n_train", "n_val", "epochs", "trials", "epoch_budget")
+
+
+@dataclass(frozen=True)
+class ResultFile:
+    """One result file: where it lies and the run it records."""
+
+    path: Path
+    result: RunResult
+
+    @property
+    def strategy(self) -> str:
+        return self.result.strategy
+
+    @property
+    def seed(self) -> int:
+        return self.result.seed
+
+    @property
+    def budget_key(self) -> tuple[Any, ...]:
+        """Runs are only compared within one budget: same name *and* same sizes."""
+        return tuple(getattr(self.result.budget, k) for k in BUDGET_KEYS)
+
+    @property
+    def test_accuracy(self) -> float:
+        return float(self.result.best.test_accuracy)
+
+    @property
+    def val_accuracy(self) -> float:
+        return float(self.result.best.val_accuracy)
+
+    @property
+    def environment(self) -> dict[str, Any]:
+        return self.result.environment
+
+
+def load(directory: Path, warn: Callable[[str], None]) -> list[ResultFile]:
+    """Every reportable result under ``directory`` (recursively); ``warn`` hears each file skipped and why."""
+    directory = Path(directory)
+    if not directory.exists():
+        raise UsageError(f"no such directory: {directory}")
+    if not directory.is_dir():
+        raise UsageError(f"not a directory: {directory}")
+    runs: list[ResultFile] = []
+    seen: dict[tuple[Any, ...], Path] = {}
+    paths = sorted(p for p in directory.rglob("*.json") if p.is_file())
+    for path in paths:
+        try:
+            run = ResultFile(path, read_result(path))
+        except ResultError as e:
+            warn(f"skipped {e}")
+            continue
+        key = (run.budget_key, run.strategy, run.seed)
+        if key in seen:
+            # Two files for one (budget, strategy, seed) would count that seed twice.
+            warn(f"skipped {path}: duplicate of {seen[key]} (same budget, strategy and seed)")
+            continue
+        seen[key] = path
+        runs.append(run)
+    if not runs:
+        skipped = f" ({len(paths)} JSON file{'s' if len(paths) != 1 else ''} skipped)" if paths else ""
+        raise UsageError(f"no result files under {directory}{skipped}")
+    return runs
+
+
+def by_budget(runs: Iterable[ResultFile]) -> dict[tuple[Any, ...], list[ResultFile]]:
+    """Runs grouped by budget, smallest budget first (budgets are never pooled)."""
+    groups: dict[tuple[Any, ...], list[ResultFile]] = {}
+    for run in runs:
+        groups.setdefault(run.budget_key, []).append(run)
+    return dict(sorted(groups.items(), key=lambda kv: (kv[0][-1], kv[0][0])))
