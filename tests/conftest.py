@@ -21,6 +21,8 @@ from datetime import timedelta
 
 from hypothesis import HealthCheck, Phase, settings
 
+import tuning  # noqa: F401  (first: it sets the default Keras backend before any test module imports Keras)
+
 settings.register_profile(
     "ci",
     derandomize=True,

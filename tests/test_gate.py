@@ -119,7 +119,9 @@ def test_planted_regressions_in_real_runs_fail_the_gate(tmp_path: Path, monkeypa
     monkeypatch.setattr(
         KerasObjective,
         "build",
-        lambda self, config: original(self, {**config, "learning_rate": max(1e-4, config["learning_rate"] / 100)}),
+        lambda self, config, seed=0: original(
+            self, {**config, "learning_rate": max(1e-4, config["learning_rate"] / 100)}, seed
+        ),
     )
     worse = execute(strategy, budget, seed=0)
     monkeypatch.undo()

@@ -7,7 +7,10 @@ whole epochs of training steps alone.  GFLOP/s counts the dense layers'
 multiply-adds, forward and backward: 3 x (forward multiply-adds) x 2 FLOP.
 The example's best doubles as the calibration of the speed gate: wall-clock
 divided by the time this machine needs per calibration sample is a cost that
-travels between machines better than seconds do.
+travels between machines better than seconds do.  ``peak_matmul`` measures,
+in the same backend and process, what one large float32 matrix product
+reaches, so that each architecture can be stated as a fraction of this
+machine's peak rather than in absolute GFLOP/s.
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ def measure(name: str, split: Split, samples: int = 8_192, epochs: int = 3, spac
     """Train ``ARCHITECTURES[name]`` and return its steady-state samples/s and GFLOP/s."""
     config = space.validate(ARCHITECTURES[name])
     keras.backend.clear_session()
-    keras.utils.set_random_seed(0)
+    backend.set_seed(0)
     x, y = split.x_train[:samples], split.y_train[:samples]
     model = build_model(config, space)
     model.fit(
@@ -79,3 +82,17 @@ def device_summary() -> dict[str, Any]:
     if peak is not None:
         info["peak_memory_bytes"] = peak
     return info
+
+
+def peak_matmul(n: int = 4096, repeats: int = 5) -> dict[str, Any]:
+    """GFLOP/s of an n x n float32 matrix product through ``keras.ops`` (best of ``repeats`` after a warm-up)."""
+    rng = np.random.default_rng(0)
+    a = keras.ops.convert_to_tensor(rng.random((n, n), dtype=np.float32))
+    b = keras.ops.convert_to_tensor(rng.random((n, n), dtype=np.float32))
+    keras.ops.convert_to_numpy(keras.ops.matmul(a, b))  # warm-up: compile, allocate
+    best = float("inf")
+    for _ in range(repeats):
+        started = time.perf_counter()
+        keras.ops.convert_to_numpy(keras.ops.matmul(a, b)[0, 0])  # wait for the product, copy one number
+        best = min(best, time.perf_counter() - started)
+    return {"n": n, "seconds": best, "gflops": 2 * n**3 / best / 1e9}

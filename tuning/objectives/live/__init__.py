@@ -19,4 +19,5 @@ def live_objective(budget: Budget, seed: int, training: str | None = None, space
     """The budget's split of MNIST, deterministic kernels, and a Keras objective on them (raises ``DataError``)."""
     split = make_split(load_mnist(), budget.n_train, budget.n_val)
     backend.make_deterministic()
+    backend.enable_compilation_cache()
     return KerasObjective(split, space, seed, training)

