@@ -7,6 +7,7 @@ gate's calibration); at the end the report of the budget's results prints.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import warnings
 from collections.abc import Iterator
@@ -18,8 +19,12 @@ import pytest
 
 from tuning import strategies
 from tuning.bench.calibration import THROUGHPUT_FILE, write_throughput
+from tuning.bench.side_by_side import KIND as SIDE_BY_SIDE
+from tuning.bench.side_by_side import summary as side_by_side_summary
 from tuning.core.budget import BUDGETS
+from tuning.core.errors import UsageError
 from tuning.core.seeds import parse_seeds
+from tuning.terminal import quiet_stderr
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,7 @@ class Selection:
 
 
 SELECTION = pytest.StashKey[Selection]()
+QUIET = pytest.StashKey[contextlib.ExitStack]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -41,6 +47,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--strategies", default=None, help="comma-separated strategy names (default: all available)")
     group.addoption("--results-dir", default="results", help="result files go under DIR/<budget>/ (default: results)")
+    group.addoption(
+        "--example-budget",
+        default="smoke",
+        help="budget of the side-by-side run against the seed example's code path (default: smoke, the cheapest)",
+    )
 
 
 def _names(text: str | None) -> list[str]:
@@ -67,6 +78,14 @@ def _selection(config: pytest.Config) -> Selection:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[SELECTION] = _selection(config)
+    quiet = contextlib.ExitStack()
+    quiet.enter_context(quiet_stderr())  # TensorFlow's C++ log lines off the terminal (TUNING_DEBUG=1 keeps them)
+    config.stash[QUIET] = quiet
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if QUIET in config.stash:
+        config.stash[QUIET].close()
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -79,6 +98,14 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.fixture(scope="session")
 def selection(pytestconfig: pytest.Config) -> Selection:
     return pytestconfig.stash[SELECTION]
+
+
+@pytest.fixture(scope="session")
+def example_budget(pytestconfig: pytest.Config) -> str:
+    name = pytestconfig.getoption("--example-budget")
+    if name not in BUDGETS:
+        raise pytest.UsageError(f"unknown --example-budget {name!r}; choose from {', '.join(BUDGETS)}")
+    return name
 
 
 @pytest.fixture(scope="session")
@@ -113,15 +140,28 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatu
     from tuning.report.command import build, render
 
     terminalreporter.section(f"report: {directory}")
-    sections = build(directory, warn=terminalreporter.write_line)
+    try:
+        sections = build(directory, warn=terminalreporter.write_line)
+    except UsageError as e:  # nothing to report (only the throughput or side-by-side files)
+        terminalreporter.write_line(str(e))
+        sections = []
     if sections:
         terminalreporter.write_line(render(sections, "github"))
+    for side in sorted((sel.results_dir / config.getoption("--example-budget")).glob(f"{SIDE_BY_SIDE}-seed*.json")):
+        terminalreporter.section(f"side by side with the seed example's code: {side}")
+        for line in side_by_side_summary(json.loads(side.read_text())):
+            terminalreporter.write_line(line)
     throughput = directory / THROUGHPUT_FILE
     if throughput.is_file():
         doc = json.loads(throughput.read_text())
         device = doc["device"]
-        terminalreporter.section(f"throughput on {device['kind']} {device['name']}")
+        peak = doc.get("peak_matmul") or {}
+        terminalreporter.section(f"throughput on {device['kind']} {device['name']} ({doc.get('backend')})")
+        if peak:
+            terminalreporter.write_line(f"{'peak (matmul)':<20} {'':>10} {'':>9} {peak['gflops']:>7.1f} GFLOP/s")
         for a in doc["architectures"]:
+            share = f" {100 * a['fraction_of_peak']:>4.0f} % of peak" if "fraction_of_peak" in a else ""
             terminalreporter.write_line(
-                f"{a['architecture']:<20} {a['samples_per_second']:>10,.0f} samples/s {a['gflops']:>7.1f} GFLOP/s (batch {a['batch_size']})"
+                f"{a['architecture']:<20} {a['samples_per_second']:>10,.0f} samples/s {a['gflops']:>7.1f} GFLOP/s"
+                f"{share} (batch {a['batch_size']})"
             )

@@ -157,3 +157,21 @@ def test_failing_trials_are_a_run_error(
     assert code == 1 and "boom in training" in err and "Traceback" not in err
     assert len([line for line in err.splitlines() if line.startswith("tuning")]) == 1, err
     assert not any(p.is_file() for p in tmp_path.rglob("*"))
+
+
+def test_quiet_stderr_drops_cpp_log_lines_and_keeps_ours() -> None:
+    code = (
+        "import os, sys; from tuning.terminal import quiet_stderr\n"
+        "with quiet_stderr():\n"
+        "    os.write(2, b'WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\\n')\n"
+        "    os.write(2, b'E0000 00:00:1795999527.193593    2651 node_def_util.cc:682] NodeDef mentions attribute\\n')\n"
+        "    print('[random seed 0 smoke] trial 1', file=sys.stderr)\n"
+        "    os.write(2, b'I0000 00:00:1795999519.148358    2651 port.cc:153] oneDNN custom operations are on\\n')\n"
+        "print('tuning: error: one line', file=sys.stderr)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "TUNING_DEBUG"}
+    quiet = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
+    assert quiet.stderr.splitlines() == ["[random seed 0 smoke] trial 1", "tuning: error: one line"], quiet.stderr
+    loud = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                          env={**env, "TUNING_DEBUG": "1"})  # fmt: skip
+    assert len(loud.stderr.splitlines()) == 5

@@ -1,3 +1,3 @@
-from tuning.cli import main
+from tuning.cli import entry
 
-raise SystemExit(main())
+raise SystemExit(entry())

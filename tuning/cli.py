@@ -129,6 +129,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "strategies":
             return _strategies()
         if args.command == "run":
+            from tuning.results import ensure_writable
+
+            ensure_writable(args.results_dir / args.budget)  # refused before Keras is even imported
             from tuning.execution.runner import run_to_file
 
             print(run_to_file(args.strategy, args.seed, args.budget, args.results_dir, quiet=args.quiet))
@@ -149,3 +152,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("tuning: interrupted; nothing written", file=sys.stderr)
         return 130
     return 2
+
+
+def entry() -> int:
+    """The command line (``tuning``, ``python -m tuning``): ``main`` with the C++ libraries' log lines
+    filtered off stderr (``tuning.terminal``)."""
+    from tuning.terminal import quiet_stderr
+
+    with quiet_stderr():
+        return main()

@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from tuning.core.errors import UsageError
 from tuning.core.records import RecordError, RunResult
 
 
@@ -42,13 +43,16 @@ def write_result(path: Path, result: RunResult) -> Path:
     return write_atomic(path, result.to_json())
 
 
-def check_writable(results_dir: Path) -> None:
-    """Fail before any training if results cannot be written there (raises OSError)."""
+def ensure_writable(results_dir: Path) -> None:
+    """Fail before any training if results cannot be written there (``UsageError`` naming the folder)."""
     results_dir = Path(results_dir)
-    results_dir.mkdir(parents=True, exist_ok=True)
-    fd, probe = tempfile.mkstemp(prefix=".probe.", dir=results_dir)
-    os.close(fd)
-    os.unlink(probe)
+    try:
+        results_dir.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".probe.", dir=results_dir)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        raise UsageError(f"cannot write results under {results_dir.parent}: {e.strerror or e}") from None
 
 
 def read_json(path: Path) -> Any:

@@ -28,6 +28,8 @@ def write_throughput(directory: Path, device: dict[str, Any], measured: list[dic
             "device": device,
             "calibration": CALIBRATION,
             "calibration_samples_per_second": by_name[CALIBRATION]["samples_per_second"],
+            "backend": measured[-1].get("backend"),
+            "peak_matmul": measured[-1].get("peak_matmul"),
             "architectures": measured,
         },
     )

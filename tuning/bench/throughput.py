@@ -84,7 +84,7 @@ def device_summary() -> dict[str, Any]:
     return info
 
 
-def peak_matmul(n: int = 4096, repeats: int = 5) -> dict[str, Any]:
+def peak_matmul(n: int = 4096, repeats: int = 10) -> dict[str, Any]:
     """GFLOP/s of an n x n float32 matrix product through ``keras.ops`` (best of ``repeats`` after a warm-up)."""
     rng = np.random.default_rng(0)
     a = keras.ops.convert_to_tensor(rng.random((n, n), dtype=np.float32))

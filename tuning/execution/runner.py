@@ -22,7 +22,7 @@ from tuning.core.space import SPACE, Space
 from tuning.execution.loop import Progress, SearchLoop, last_line
 from tuning.execution.provenance import environment
 from tuning.objectives.base import Objective, unmet
-from tuning.results import check_writable, result_path, write_result
+from tuning.results import ensure_writable, result_path, write_result
 from tuning.strategies.base import Strategy
 
 
@@ -134,10 +134,7 @@ def run_to_file(strategy_name: str, seed: int, budget_name: str, results_dir: Pa
     """The whole of ``tuning run``: check, search, write; return the result file's path."""
     strategy, budget = resolve(strategy_name, budget_name, seed)
     results_dir = Path(results_dir)
-    try:
-        check_writable(results_dir / budget.name)
-    except OSError as e:
-        raise UsageError(f"cannot write results under {results_dir}: {e.strerror or e}") from None
+    ensure_writable(results_dir / budget.name)
     label = f"{strategy.name} seed {seed} {budget.name}"
     result = execute(strategy, budget, seed, progress=None if quiet else stderr_progress(label))
     return write_result(result_path(results_dir, budget.name, strategy.name, seed), result)
