@@ -15,9 +15,12 @@ from tuning.objectives.live.data import load_mnist, make_split
 from tuning.objectives.live.train import KerasObjective
 
 
-def live_objective(budget: Budget, seed: int, training: str | None = None, space: Space = SPACE) -> KerasObjective:
-    """The budget's split of MNIST, deterministic kernels, and a Keras objective on them (raises ``DataError``)."""
+def live_objective(
+    budget: Budget, seed: int, training: str | None = None, space: Space = SPACE, curves: bool = False
+) -> KerasObjective:
+    """The budget's split of MNIST, deterministic kernels, and a Keras objective on them (raises ``DataError``);
+    ``curves``: record per-epoch learning curves too (a replay table's recording)."""
     split = make_split(load_mnist(), budget.n_train, budget.n_val)
     backend.make_deterministic()
     backend.enable_compilation_cache()
-    return KerasObjective(split, space, seed, training)
+    return KerasObjective(split, space, seed, training, curves)
