@@ -1,4 +1,4 @@
-"""``tuning`` / ``python -m tuning``: run a strategy, list strategies."""
+"""``tuning`` / ``python -m tuning``: run a strategy, list strategies, report; record, fit and replay a table."""
 
 from __future__ import annotations
 
@@ -80,7 +80,140 @@ def _parser() -> argparse.ArgumentParser:
     gate.add_argument(
         "--write", action="store_true", help="refresh FILE from DIR instead of comparing (on purpose only)"
     )
+    _replay_parsers(sub, BUDGETS)
     return parser
+
+
+def _replay_parsers(sub: argparse._SubParsersAction, budgets: Sequence[str]) -> None:
+    """``record``, ``fit``, ``replay`` and ``agreement``: replay mode (``tuning.objectives.replay``)."""
+
+    def budget(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--budget", required=True, choices=list(budgets), metavar="NAME", help="one of: " + ", ".join(budgets)
+        )
+
+    def table_dir(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--table-dir", type=Path, default=Path("results/replay"), metavar="DIR",
+                       help="the tables live in DIR/<budget>/ (default: results/replay)")  # fmt: skip
+
+    def workers(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--workers", type=int, default=1, metavar="W", help="processes to spread the work over (default 1)"
+        )
+
+    record = sub.add_parser(
+        "record", help="train configurations into the budget's replay table (resumable: run it again to continue)"
+    )
+    budget(record)
+    record.add_argument("--configs", type=int, required=True, metavar="N", help="Sobol points of the whole space")
+    record.add_argument("--seeds", type=int, required=True, metavar="K",
+                        help="seeds 0..K-1 for grid and live configurations and a quarter of the Sobol points")  # fmt: skip
+    record.add_argument("--grid", type=int, default=None, metavar="G",
+                        help="the grid strategy's first G points (default: as far as any budget reaches)")  # fmt: skip
+    record.add_argument("--live-dir", type=Path, default=Path("results"), metavar="DIR",
+                        help="configurations tried by the live runs in DIR/<budget>/ (default: results)")  # fmt: skip
+    record.add_argument("--max-minutes", type=float, default=None, metavar="M",
+                        help="start no training after M minutes (a chunk); run again to continue")  # fmt: skip
+    record.add_argument("--label", default=None, help="a note kept in every line's provenance, e.g. pilot")
+    table_dir(record)
+    workers(record)
+
+    fit = sub.add_parser(
+        "fit", help="fit and validate the budget's surrogate; write SURROGATE.md and surrogate.json beside the table"
+    )
+    budget(fit)
+    table_dir(fit)
+    fit.add_argument("--live-dir", type=Path, default=Path("results"), metavar="DIR",
+                     help="hold out each strategy's configurations from the live runs in DIR/<budget>/")  # fmt: skip
+
+    replay = sub.add_parser(
+        "replay", help="replay strategies against the budget's table and surrogate, one result file per seed"
+    )
+    budget(replay)
+    replay.add_argument("--seeds", required=True, type=_seeds, metavar="SEEDS", help="e.g. 0-199 or 0,1,2")
+    replay.add_argument("--strategies", type=_names, default=None, metavar="A,B",
+                        help="default: every available strategy a replay can answer (hypergradient is live-only)")  # fmt: skip
+    replay.add_argument("--results-dir", type=Path, default=Path("results"), metavar="DIR",
+                        help="result files go under DIR/replay/<budget>/ (default: results)")  # fmt: skip
+    replay.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    table_dir(replay)
+    workers(replay)
+
+    agreement = sub.add_parser(
+        "agreement", help="REPLAY.md: the replay's summary and whether the live results fall inside its intervals"
+    )
+    budget(agreement)
+    agreement.add_argument("--results-dir", type=Path, default=Path("results"), metavar="DIR",
+                           help="replays in DIR/replay/<budget>/, live runs in DIR/<budget>/ (default: results)")  # fmt: skip
+
+
+def _seeds(text: str) -> list[int]:
+    from tuning.core.seeds import parse_seeds
+
+    try:
+        return parse_seeds(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _names(text: str) -> list[str]:
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def _say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def _fit(args: argparse.Namespace) -> int:
+    from tuning.execution.replay import SURROGATE_REPORT, fit
+
+    fitted = fit(args.budget, args.table_dir, args.live_dir)
+    sys.stdout.write(fitted.report)
+    _say(f"tuning: kept {fitted.chosen}; wrote {fitted.directory / SURROGATE_REPORT}")
+    return 0
+
+
+def _agreement(budget_name: str, results_dir: Path, command: str) -> Path:
+    """Write and return ``<results>/replay/<budget>/REPLAY.md`` from the result files alone."""
+    from tuning import strategies
+    from tuning.execution.replay import LIVE_ONLY_NOTE, REPLAY_DIR
+    from tuning.report.agreement import read_runs, replay_report
+
+    replay_dir = results_dir / REPLAY_DIR / budget_name
+    replay = read_runs(replay_dir, "replay", warn=lambda m: _say(f"tuning: {m}"))
+    if not replay:
+        raise UsageError(
+            f"no replay results in {replay_dir}; make them with: tuning replay --budget {budget_name} --seeds 0-199"
+        )
+    live = read_runs(results_dir / budget_name, "live", warn=lambda m: _say(f"tuning: {m}"))
+    why = {n: LIVE_ONLY_NOTE for n in strategies.names() if strategies.get(n).needs}
+    path = replay_dir / "REPLAY.md"
+    path.write_text(replay_report(budget_name, replay, live, why, command))
+    return path
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from tuning.execution.replay import replay
+
+    paths = replay(args.budget, args.seeds, args.strategies, args.results_dir, args.table_dir, args.workers,
+                   None if args.quiet else _say)  # fmt: skip
+    report = _agreement(args.budget, args.results_dir, f"python -m tuning agreement --budget {args.budget}")
+    _say(f"tuning: {len(paths)} replay result files; wrote {report}")
+    print(report)
+    return 0
+
+
+def _record(args: argparse.Namespace) -> int:
+    from tuning.execution.record import GRID_POINTS, record
+
+    outcome = record(args.budget, args.configs, args.seeds, args.table_dir, args.live_dir, args.workers,
+                     args.max_minutes, GRID_POINTS if args.grid is None else args.grid, args.label, _say)  # fmt: skip
+    _say(
+        f"tuning: recorded {outcome.recorded} in {outcome.seconds:.0f}s; {outcome.already + outcome.recorded} of "
+        f"{outcome.planned} planned are in the table ({outcome.table_size} lines), {outcome.remaining} to go"
+    )
+    print(outcome.directory)
+    return 0
 
 
 def _gate(directory: Path, baseline: Path, write: bool) -> int:
@@ -138,6 +271,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "gate":
             return _gate(args.directory, args.baseline, args.write)
+        if args.command == "record":
+            return _record(args)
+        if args.command == "fit":
+            return _fit(args)
+        if args.command == "replay":
+            return _replay(args)
+        if args.command == "agreement":
+            path = _agreement(args.budget, args.results_dir, f"python -m tuning agreement --budget {args.budget}")
+            sys.stdout.write(path.read_text())
+            return 0
         if args.command == "report":
             from tuning.report.command import report
 
