@@ -78,11 +78,13 @@ def execute(
     space: Space = SPACE,
     progress: Progress | None = None,
     workdir: Path | None = None,
+    persist: bool = True,
 ) -> RunResult:
     """Search, pick, test; return the run's result (nothing is written here).
 
     ``objective`` defaults to live training; ``workdir`` holds Keras Tuner's
-    oracle state (a temporary folder when None).
+    oracle state (a temporary folder when None), written after every trial
+    unless ``persist`` is false (a replay: ``SearchLoop``'s ``persist``).
     """
     objective = objective if objective is not None else live(strategy, budget, seed, space)
     missing = unmet(strategy.needs, objective)
@@ -91,7 +93,7 @@ def execute(
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="tuning-") as scratch:
         loop = SearchLoop(strategy.make_oracle(space, budget, seed), objective, space, budget,
-                          str(workdir or scratch), progress=progress)  # fmt: skip
+                          str(workdir or scratch), progress=progress, persist=persist)  # fmt: skip
         try:
             records = loop.search()
         except RuntimeError as e:  # Keras Tuner gives up after consecutive failed trials

@@ -1,0 +1,233 @@
+"""A surrogate of the live objective, fitted to a replay table: any configuration's curves, with seed noise.
+
+What it answers for a configuration, per epoch: validation accuracy, test
+accuracy, seconds of training steps and of validation; and per trial the
+build and final-test seconds.
+
+* A configuration the table holds is answered from its recorded curves:
+  one of its recorded seeds, drawn by the caller's generator.
+* Any other configuration gets the model's prediction of the mean curve
+  over seeds, plus one recorded seed-to-seed deviation: the deviation of
+  one seed from its configuration's mean (scaled by sqrt(n/(n-1)) for the
+  mean's own shrinkage), taken from one of the ``NEIGHBOURS`` nearest
+  configurations recorded with several seeds.  The noise is therefore the
+  recorded spread, near where it was recorded (a learning rate that
+  sometimes diverges is noisier than one that never does), never an
+  invented distribution.
+
+Models (``MODELS``): scikit-learn's random forest, histogram gradient
+boosting and k nearest neighbours, each fitted twice (accuracies; the
+logarithm of the seconds), on targets standardised so that no output
+dominates the fit.  ``tuning.objectives.replay.validate`` measures them and
+keeps the one that validates best.  Fitting takes about a second and is
+deterministic, so the fitted model is never stored (a pickle is code): a
+replay refits it from the table and the model name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestRegressor
+from sklearn.multioutput import MultiOutputRegressor
+from sklearn.neighbors import KNeighborsRegressor, NearestNeighbors
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from tuning.core.space import SPACE, Config, Space
+from tuning.objectives.replay.table import Recording
+
+NEIGHBOURS = 5
+RANDOM_STATE = 0
+
+MODELS: dict[str, Callable[[], Any]] = {
+    "forest": lambda: RandomForestRegressor(n_estimators=300, min_samples_leaf=2, random_state=RANDOM_STATE, n_jobs=1),
+    "boosting": lambda: MultiOutputRegressor(
+        HistGradientBoostingRegressor(max_iter=200, learning_rate=0.05, min_samples_leaf=5, random_state=RANDOM_STATE)
+    ),
+    "knn": lambda: make_pipeline(StandardScaler(), KNeighborsRegressor(n_neighbors=NEIGHBOURS, weights="distance")),
+}
+DEFAULT_MODEL = "forest"
+
+
+def features(configs: Sequence[Config], space: Space = SPACE) -> np.ndarray:
+    """One row per configuration: depth, every width (0 when inactive), log10 learning rate, the optimizer
+    one-hot, and the log10 of the parameter count (what the seconds follow)."""
+    rows = []
+    for config in configs:
+        widths = space.widths(config)
+        rows.append(
+            [
+                len(widths),
+                *(widths + [0] * (space.depth.high - len(widths))),
+                np.log10(config[space.learning_rate.name]),
+                *(float(config[space.optimizer.name] == o) for o in space.optimizer.options),
+                np.log10(space.parameter_count(config)),
+            ]
+        )
+    return np.asarray(rows, dtype=float)
+
+
+@dataclass(frozen=True)
+class Curve:
+    """One trial's answer: per-epoch arrays, and per-trial seconds."""
+
+    val_accuracy: np.ndarray
+    test_accuracy: np.ndarray
+    test_loss: np.ndarray  # NaN where not recorded (a prediction, or a diverged run)
+    train_seconds: np.ndarray
+    validation_seconds: np.ndarray
+    build_seconds: float
+    test_seconds: float  # scoring the final weights on the test images once
+    source: str  # "recorded seed N" or "surrogate"
+
+    def seconds(self, initial_epoch: int, epochs: int) -> tuple[float, float]:
+        """(trial seconds, training-step seconds) of training epochs ``initial_epoch+1..epochs``.
+
+        A continued trial (Hyperband) builds, compiles and traces again, so its
+        first epoch costs what a first epoch costs."""
+        train = np.concatenate([self.train_seconds[:1], self.train_seconds[initial_epoch + 1 : epochs]])
+        train_seconds = float(train.sum())
+        validation = float(self.validation_seconds[initial_epoch:epochs].sum())
+        return self.build_seconds + train_seconds + validation, train_seconds
+
+
+def targets(recording: Recording) -> tuple[np.ndarray, np.ndarray]:
+    """(accuracies: validation then test per epoch; log seconds: train and validation per epoch, build, test)."""
+    last = recording.epochs[-1]
+    accuracies = np.concatenate([recording.column("val_accuracy"), recording.column("test_accuracy")])
+    seconds = np.concatenate(
+        [
+            recording.column("train_seconds"),
+            recording.column("validation_seconds"),
+            [recording.build_seconds, last["test_seconds"]],
+        ]
+    )
+    return accuracies, np.log(np.maximum(seconds, 1e-4))
+
+
+class _Standardised:
+    """A model fitted to standardised targets (each output counts alike), answering in the original units."""
+
+    def __init__(self, model: str, x: np.ndarray, y: np.ndarray) -> None:
+        self.mean, self.scale = y.mean(axis=0), y.std(axis=0)
+        self.scale[self.scale == 0] = 1.0
+        self.model = MODELS[model]()
+        self.model.fit(x, (y - self.mean) / self.scale)
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        return np.asarray(self.model.predict(x)).reshape(len(x), -1) * self.scale + self.mean
+
+
+class Surrogate:
+    """Fitted to ``recordings`` (one budget's table) with the model ``model`` (a ``MODELS`` name)."""
+
+    def __init__(self, recordings: Sequence[Recording], model: str = DEFAULT_MODEL, space: Space = SPACE) -> None:
+        if model not in MODELS:
+            raise ValueError(f"no surrogate model {model!r}; known: {', '.join(MODELS)}")
+        if not recordings:
+            raise ValueError("an empty table: record some configurations first")
+        self.model_name, self.space = model, space
+        self.epochs = len(recordings[0].epochs)
+        self.by_key: dict[str, list[Recording]] = {}
+        for recording in sorted(recordings, key=lambda r: (r.key, r.seed)):
+            self.by_key.setdefault(recording.key, []).append(recording)
+        self.keys = list(self.by_key)
+        configs = [self.by_key[k][0].hyperparameters for k in self.keys]
+        per_key = [[targets(r) for r in self.by_key[k]] for k in self.keys]
+        acc = np.array([np.mean([a for a, _ in t], axis=0) for t in per_key])
+        sec = np.array([np.mean([s for _, s in t], axis=0) for t in per_key])
+        x = features(configs, space)
+        self.accuracy_model = _Standardised(model, x, acc)
+        self.seconds_model = _Standardised(model, x, sec)
+        # The recorded seed-to-seed spread: each replicated configuration's deviations from its mean.
+        self.deviations: list[np.ndarray] = []
+        replicated = []
+        for i, t in enumerate(per_key):
+            if len(t) < 2:
+                continue
+            stacked = np.array([np.concatenate(pair) for pair in t])
+            self.deviations.append((stacked - stacked.mean(axis=0)) * np.sqrt(len(t) / (len(t) - 1)))
+            replicated.append(i)
+        self.scaler = StandardScaler().fit(x)
+        self.replicated_keys = [self.keys[i] for i in replicated]
+        self.neighbours = (
+            NearestNeighbors(n_neighbors=min(NEIGHBOURS, len(replicated))).fit(self.scaler.transform(x[replicated]))
+            if replicated
+            else None
+        )
+
+    # -- answers ------------------------------------------------------------
+    def predict(self, configs: Sequence[Config]) -> tuple[np.ndarray, np.ndarray]:
+        """Mean (accuracies, log seconds) over seeds, as ``targets`` lays them out; one row per configuration."""
+        x = features(configs, self.space)
+        return self.accuracy_model.predict(x), self.seconds_model.predict(x)
+
+    def noise_pool(self, config: Config) -> list[np.ndarray]:
+        """The recorded deviations near ``config``: one array (seeds x targets) per neighbouring configuration."""
+        if self.neighbours is None:
+            return []
+        x = self.scaler.transform(features([config], self.space))
+        _, index = self.neighbours.kneighbors(x)
+        return [self.deviations[i] for i in index[0]]
+
+    def draw(self, config: Config, rng: np.random.Generator) -> Curve:
+        """One seed's curve of ``config``: recorded when the table holds it, else predicted plus recorded noise."""
+        key = self.space.key(config)
+        if key in self.by_key:
+            recordings = self.by_key[key]
+            return self.recorded(recordings[int(rng.integers(len(recordings)))])
+        accuracies, seconds = (row[0] for row in self.predict([config]))
+        pool = self.noise_pool(config)
+        if pool:
+            near = pool[int(rng.integers(len(pool)))]
+            deviation = near[int(rng.integers(len(near)))]
+            accuracies = accuracies + deviation[: len(accuracies)]
+            seconds = seconds + deviation[len(accuracies) :]
+        return self._curve(accuracies, seconds, np.full(self.epochs, np.nan), "surrogate")
+
+    def recorded(self, recording: Recording) -> Curve:
+        accuracies, seconds = targets(recording)
+        return self._curve(accuracies, seconds, recording.column("test_loss"), f"recorded seed {recording.seed}")
+
+    def _curve(self, accuracies: np.ndarray, log_seconds: np.ndarray, test_loss: np.ndarray, source: str) -> Curve:
+        e = self.epochs
+        accuracies = np.clip(accuracies, 0.0, 1.0)
+        seconds = np.exp(log_seconds)
+        return Curve(
+            val_accuracy=accuracies[:e],
+            test_accuracy=accuracies[e:],
+            test_loss=test_loss,
+            train_seconds=seconds[:e],
+            validation_seconds=seconds[e : 2 * e],
+            build_seconds=float(seconds[2 * e]),
+            test_seconds=float(seconds[2 * e + 1]),
+            source=source,
+        )
+
+    def interval(self, config: Config, level: float = 0.95) -> tuple[float, float]:
+        """The central ``level`` interval of one seed's final validation accuracy (prediction + every nearby
+        recorded deviation); a point when no configuration was recorded with several seeds."""
+        mean = self.predict([config])[0][0, self.epochs - 1]
+        pool = self.noise_pool(config)
+        if not pool:
+            return mean, mean
+        values = mean + np.concatenate([p[:, self.epochs - 1] for p in pool])
+        low, high = np.quantile(np.clip(values, 0.0, 1.0), [(1 - level) / 2, (1 + level) / 2])
+        return float(low), float(high)
+
+    def describe(self) -> dict[str, Any]:
+        """What this surrogate is, for the provenance of every replay made with it."""
+        import sklearn
+
+        return {
+            "model": self.model_name,
+            "scikit-learn": sklearn.__version__,
+            "configurations": len(self.keys),
+            "recordings": sum(len(v) for v in self.by_key.values()),
+            "replicated_configurations": len(self.replicated_keys),
+            "noise": f"a recorded seed deviation from one of the {NEIGHBOURS} nearest replicated configurations",
+        }
