@@ -125,6 +125,8 @@ def _replay_parsers(sub: argparse._SubParsersAction, budgets: Sequence[str]) -> 
     table_dir(fit)
     fit.add_argument("--live-dir", type=Path, default=Path("results"), metavar="DIR",
                      help="hold out each strategy's configurations from the live runs in DIR/<budget>/")  # fmt: skip
+    fit.add_argument("--models", type=_names, default=None, metavar="A,B",
+                     help="candidate models (default: forest, boosting, knn)")  # fmt: skip
 
     replay = sub.add_parser(
         "replay", help="replay strategies against the budget's table and surrogate, one result file per seed"
@@ -167,7 +169,7 @@ def _say(line: str) -> None:
 def _fit(args: argparse.Namespace) -> int:
     from tuning.execution.replay import SURROGATE_REPORT, fit
 
-    fitted = fit(args.budget, args.table_dir, args.live_dir)
+    fitted = fit(args.budget, args.table_dir, args.live_dir, args.models)
     sys.stdout.write(fitted.report)
     _say(f"tuning: kept {fitted.chosen}; wrote {fitted.directory / SURROGATE_REPORT}")
     return 0

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from threadpoolctl import threadpool_limits
+
 from tuning import strategies
 from tuning.core.budget import BUDGETS, Budget
 from tuning.core.errors import UsageError
@@ -99,30 +101,40 @@ class Fitted:
     report: str
 
 
-def fit(budget_name: str, table_root: Path = Path("results/replay"), live_dir: Path = Path("results")) -> Fitted:
+def fit(
+    budget_name: str,
+    table_root: Path = Path("results/replay"),
+    live_dir: Path = Path("results"),
+    models: Sequence[str] | None = None,
+) -> Fitted:
     """Cross-validate every candidate model, keep the best, hold out each strategy's configurations;
     write ``surrogate.json`` and ``SURROGATE.md`` beside the table."""
     from tuning.objectives.replay import validate
+    from tuning.objectives.replay.surrogate import MODELS
 
     if budget_name not in BUDGETS:
         raise UsageError(f"unknown budget {budget_name!r}; choose from {', '.join(BUDGETS)}")
+    unknown = [m for m in models or () if m not in MODELS]
+    if unknown:
+        raise UsageError(f"unknown surrogate model {', '.join(unknown)}; choose from {', '.join(MODELS)}")
     budget = BUDGETS[budget_name]
     directory, recordings = _table(budget, table_root)
     if len({r.key for r in recordings}) < 2:
         raise UsageError(f"the table in {directory} holds one configuration: a surrogate needs at least two")
-    candidates = validate.compare(recordings)
-    chosen = validate.best(candidates)
     tried: dict[str, set[str]] = {}
     for key, (_, names) in live_configs(live_dir, budget).items():
         for name in names:
             tried.setdefault(name, set()).add(key)
-    per_strategy = {
-        name: validate.hold_out(recordings, keys, chosen)
-        for name, keys in sorted(tried.items())
-        if name in strategies.REGISTRY and not unmet(strategies.get(name).needs, ReplayObjective)
-    }
+    with threadpool_limits(limits=1):  # see replay_run
+        candidates = validate.compare(recordings, models or MODELS)
+        chosen = validate.best(candidates)
+        per_strategy = {
+            name: validate.hold_out(recordings, keys, chosen)
+            for name, keys in sorted(tried.items())
+            if name in strategies.REGISTRY and not unmet(strategies.get(name).needs, ReplayObjective)
+        }
     summary = _summary(recordings)
-    command = f"python -m tuning fit --budget {budget.name}"
+    command = f"python -m tuning fit --budget {budget.name}" + (f" --models {','.join(models)}" if models else "")
     report = validate.markdown(budget.name, summary, candidates, chosen, per_strategy, command)
     write_atomic(
         directory / SURROGATE_FILE,
@@ -171,7 +183,8 @@ def _load(budget_name: str, table_root: Path, stamps: tuple[Any, ...]) -> tuple[
         raise UsageError(
             f"the table in {directory} changed since its surrogate was validated; run: tuning fit --budget {budget.name}"
         )
-    surrogate = Surrogate(recordings, fitted["model"])
+    with threadpool_limits(limits=1):
+        surrogate = Surrogate(recordings, fitted["model"])
     provenance = {
         "table": str(directory / replay_table.SEALED),
         "table_summary": summary,
@@ -183,13 +196,11 @@ def _load(budget_name: str, table_root: Path, stamps: tuple[Any, ...]) -> tuple[
 
 def replay_run(strategy_name: str, budget: Budget, seed: int, table_root: Path = Path("results/replay")) -> RunResult:
     """One strategy, one seed, against the budget's surrogate; the result marked as a replay."""
-    from threadpoolctl import threadpool_limits
-
     strategy, budget = resolve(strategy_name, budget.name, seed)
     surrogate, provenance = load(budget.name, Path(table_root))
     objective = ReplayObjective(surrogate, budget, seed)
-    # One BLAS thread: the same numbers in every process, and the Gaussian process's many tiny
-    # solves run twice as fast as with threads that only wait on each other.
+    # One BLAS/OpenMP thread: the same numbers in every process, and the Gaussian process's many
+    # tiny solves (and the surrogate's fits) run twice as fast as with threads that wait on each other.
     with threadpool_limits(limits=1):
         result = execute(strategy, budget, seed, objective=objective, persist=False)
     decision = max(0.0, result.wall_clock_seconds - objective.real_seconds)

@@ -103,6 +103,7 @@ def figures(predicted: Sequence[Surrogate], held_out: Sequence[Mapping[str, list
         if not configs:
             continue
         accuracies, log_seconds = surrogate.predict(configs)
+        bands = surrogate.intervals(configs)
         e = surrogate.epochs
         for i, g in enumerate(groups.values()):
             one = g[0]
@@ -113,7 +114,7 @@ def figures(predicted: Sequence[Surrogate], held_out: Sequence[Mapping[str, list
             seconds = np.exp(log_seconds[i])
             sec.append(seconds[: 2 * e + 1].sum())  # train + validation per epoch, and build: the trial's seconds
             sec_true.append(one.seconds)
-            low, high = surrogate.interval(one.hyperparameters)
+            low, high = bands[i]
             inside.append(low <= val_true[-1] <= high)
     all_groups = {k: g for groups in held_out for k, g in groups.items()}
     rho_seeds, std, replicated = seed_spread(all_groups, "val_accuracy")
