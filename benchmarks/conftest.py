@@ -3,6 +3,9 @@
 Each selected (strategy, seed) is one benchmarked run; the throughput
 benchmark measures this machine's speed in the same session (the speed
 gate's calibration); at the end the report of the budget's results prints.
+``--mode replay`` replays the searches against the budget's replay table
+instead of training (``tuning replay``); then only the searches run, and the
+report ends with how the replay agrees with the live results.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from tuning.bench.side_by_side import summary as side_by_side_summary
 from tuning.core.budget import BUDGETS
 from tuning.core.errors import UsageError
 from tuning.core.seeds import parse_seeds
+from tuning.results import replay_dir
 from tuning.terminal import quiet_stderr
 
 
@@ -33,6 +37,8 @@ class Selection:
     seeds: list[int]
     strategies: list[str]
     results_dir: Path
+    mode: str = "live"
+    table_dir: Path = Path("results/replay")
 
 
 SELECTION = pytest.StashKey[Selection]()
@@ -47,6 +53,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--strategies", default=None, help="comma-separated strategy names (default: all available)")
     group.addoption("--results-dir", default="results", help="result files go under DIR/<budget>/ (default: results)")
+    group.addoption("--mode", default="live", choices=("live", "replay"),
+                    help="live: train (default); replay: answer from the budget's replay table (tuning replay)")  # fmt: skip
+    group.addoption(
+        "--table-dir", default="results/replay", help="replay tables in DIR/<budget>/ (default: results/replay)"
+    )
     group.addoption(
         "--example-budget",
         default="smoke",
@@ -73,7 +84,8 @@ def _selection(config: pytest.Config) -> Selection:
         raise pytest.UsageError(f"unknown strategies {', '.join(unknown)}; choose from {', '.join(strategies.names())}")
     if not chosen:
         chosen = [n for n in strategies.names() if strategies.get(n).available()]
-    return Selection(budget, seeds, chosen, Path(config.getoption("--results-dir")))
+    return Selection(budget, seeds, chosen, Path(config.getoption("--results-dir")), config.getoption("--mode"),
+                     Path(config.getoption("--table-dir")))  # fmt: skip
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -81,6 +93,16 @@ def pytest_configure(config: pytest.Config) -> None:
     quiet = contextlib.ExitStack()
     quiet.enter_context(quiet_stderr())  # TensorFlow's C++ log lines off the terminal (TUNING_DEBUG=1 keeps them)
     config.stash[QUIET] = quiet
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """In replay mode nothing trains: only the searches run."""
+    if config.stash[SELECTION].mode != "replay":
+        return
+    skip = pytest.mark.skip(reason="replay mode: only the searches are replayed, nothing is trained or measured")
+    for item in items:
+        if getattr(item, "originalname", item.name) != "test_search":
+            item.add_marker(skip)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -134,7 +156,7 @@ def throughput_log(selection: Selection) -> Iterator[list[dict[str, Any]]]:
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config) -> None:
     sel = config.stash[SELECTION]
-    directory = sel.results_dir / sel.budget
+    directory = sel.results_dir / sel.budget if sel.mode == "live" else replay_dir(sel.results_dir, sel.budget)
     if not directory.is_dir():
         return
     from tuning.report.command import build, render
@@ -147,6 +169,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatu
         sections = []
     if sections:
         terminalreporter.write_line(render(sections, "github"))
+    if sel.mode == "replay":
+        _agreement(terminalreporter, sel)
+        return
     for side in sorted((sel.results_dir / config.getoption("--example-budget")).glob(f"{SIDE_BY_SIDE}-seed*.json")):
         terminalreporter.section(f"side by side with the seed example's code: {side}")
         for line in side_by_side_summary(json.loads(side.read_text())):
@@ -165,3 +190,18 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatu
                 f"{a['architecture']:<20} {a['samples_per_second']:>10,.0f} samples/s {a['gflops']:>7.1f} GFLOP/s"
                 f"{share} (batch {a['batch_size']})"
             )
+
+
+def _agreement(terminalreporter: pytest.TerminalReporter, sel: Selection) -> None:
+    """REPLAY.md, written and shown: the replay beside the live results of the same budget."""
+    from tuning.execution.replay import live_only
+    from tuning.report.agreement import write_report
+
+    try:
+        path = write_report(sel.budget, sel.results_dir, live_only(), "tox -e bench -- --mode replay",
+                            warn=terminalreporter.write_line)  # fmt: skip
+    except UsageError as e:
+        terminalreporter.write_line(str(e))
+        return
+    terminalreporter.section(f"replay: {path}")
+    terminalreporter.write_line(path.read_text())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -11,9 +12,17 @@ from tuning.results import read_result
 
 
 def test_search(
-    benchmark: pytest.FixtureRequest, strategy_name: str, seed: int, budget_name: str, results_dir: Path
+    benchmark: pytest.FixtureRequest, strategy_name: str, seed: int, budget_name: str, results_dir: Path, selection: Any
 ) -> None:
-    path = benchmark.pedantic(run_to_file, args=(strategy_name, seed, budget_name, results_dir), rounds=1, iterations=1)
+    if selection.mode == "replay":
+        from tuning.execution.replay import live_only, replay_to_file
+
+        if strategy_name in live_only():
+            pytest.skip(f"{strategy_name}: {live_only()[strategy_name]}")
+        run, args = replay_to_file, (strategy_name, seed, budget_name, results_dir, selection.table_dir)
+    else:
+        run, args = run_to_file, (strategy_name, seed, budget_name, results_dir)
+    path = benchmark.pedantic(run, args=args, rounds=1, iterations=1)
     result = read_result(path)
     best = result.best
     benchmark.extra_info.update(
@@ -21,6 +30,7 @@ def test_search(
             "strategy": strategy_name,
             "seed": seed,
             "budget": budget_name,
+            "mode": result.mode,
             "result_file": str(path),
             "test_accuracy": best.test_accuracy,
             "best_val_accuracy": best.val_accuracy,

@@ -20,7 +20,9 @@ from tuning.objectives.replay.table import Recording
 from tuning.objectives.synthetic import SyntheticObjective
 
 
-def recording(config: Config, seed: int, budget: Budget, noise: float = 0.005, accuracy_shift: float = 0.0) -> Recording:
+def recording(
+    config: Config, seed: int, budget: Budget, noise: float = 0.005, accuracy_shift: float = 0.0
+) -> Recording:
     """One (configuration, seed) line; the same arguments give the same line."""
     key = SPACE.key(config)
     rng = np.random.default_rng([seed, int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "little")])
@@ -43,7 +45,9 @@ def recording(config: Config, seed: int, budget: Budget, noise: float = 0.005, a
             }
         )
     seconds = 0.5 + sum(x["train_seconds"] + x["validation_seconds"] for x in epochs)
-    return Recording(key, config, seed, "1", budget, epochs, seconds, ["sobol"], {"device": {"kind": "CPU", "name": "test"}})
+    return Recording(
+        key, config, seed, "1", budget, epochs, seconds, ["sobol"], {"device": {"kind": "CPU", "name": "test"}}
+    )
 
 
 def synthetic_table(

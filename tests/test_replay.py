@@ -209,7 +209,11 @@ def test_replay_is_a_function_of_the_seed(name: str, surrogate: Surrogate) -> No
     first, a = _search(name, 3, surrogate)
     second, b = _search(name, 3, surrogate)
     assert first == second
-    assert (a.best.trial_id, a.best.test_accuracy, a.best.val_accuracy) == (b.best.trial_id, b.best.test_accuracy, b.best.val_accuracy)
+    assert (a.best.trial_id, a.best.test_accuracy, a.best.val_accuracy) == (
+        b.best.trial_id,
+        b.best.test_accuracy,
+        b.best.val_accuracy,
+    )
     assert a.epochs_trained <= SMOKE.epoch_budget
 
 
@@ -319,7 +323,10 @@ def test_a_table_changed_after_its_fit_is_refused(tmp_path: Path, capsys: pytest
     lines = synthetic_table(configs=6, seeds=2, replicated=2)
     for r in lines[:-1]:
         table.append(tmp_path / "smoke", r)
-    assert main(["fit", "--budget", "smoke", "--models", "knn", "--table-dir", str(tmp_path), "--live-dir", str(tmp_path)]) == 0
+    assert (
+        main(["fit", "--budget", "smoke", "--models", "knn", "--table-dir", str(tmp_path), "--live-dir", str(tmp_path)])
+        == 0
+    )
     assert "# Surrogate for the smoke replay table" in (tmp_path / "smoke" / "SURROGATE.md").read_text()
     capsys.readouterr()
     table.append(tmp_path / "smoke", lines[-1])

@@ -177,21 +177,10 @@ def _fit(args: argparse.Namespace) -> int:
 
 def _agreement(budget_name: str, results_dir: Path, command: str) -> Path:
     """Write and return ``<results>/replay/<budget>/REPLAY.md`` from the result files alone."""
-    from tuning import strategies
-    from tuning.execution.replay import LIVE_ONLY_NOTE, REPLAY_DIR
-    from tuning.report.agreement import read_runs, replay_report
+    from tuning.execution.replay import live_only
+    from tuning.report.agreement import write_report
 
-    replay_dir = results_dir / REPLAY_DIR / budget_name
-    replay = read_runs(replay_dir, "replay", warn=lambda m: _say(f"tuning: {m}"))
-    if not replay:
-        raise UsageError(
-            f"no replay results in {replay_dir}; make them with: tuning replay --budget {budget_name} --seeds 0-199"
-        )
-    live = read_runs(results_dir / budget_name, "live", warn=lambda m: _say(f"tuning: {m}"))
-    why = {n: LIVE_ONLY_NOTE for n in strategies.names() if strategies.get(n).needs}
-    path = replay_dir / "REPLAY.md"
-    path.write_text(replay_report(budget_name, replay, live, why, command))
-    return path
+    return write_report(budget_name, results_dir, live_only(), command, warn=lambda m: _say(f"tuning: {m}"))
 
 
 def _replay(args: argparse.Namespace) -> int:

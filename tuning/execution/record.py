@@ -42,7 +42,7 @@ from tuning.core.errors import UsageError
 from tuning.core.space import SPACE, Config, Space
 from tuning.execution.pool import map_runs
 from tuning.objectives.replay import table
-from tuning.results import ResultError, check_writable, read_result
+from tuning.results import ResultError, ensure_writable, read_result
 
 GRID_POINTS = max(b.trials for b in BUDGETS.values())  # the grid strategy never gets further than this
 REPLICATED_SOBOL = 0.25  # the share of Sobol points trained with every seed
@@ -201,11 +201,9 @@ def record(
         raise UsageError(f"--max-minutes must be positive, got {max_minutes:g}")
     budget = BUDGETS[budget_name]
     directory = Path(table_root) / budget.name
+    ensure_writable(directory)
     try:
-        check_writable(directory)
         done = {(r.key, r.seed) for r in table.read_table(directory, budget)}
-    except OSError as e:
-        raise UsageError(f"cannot write the table under {directory}: {e.strerror or e}") from None
     except table.TableError as e:
         raise UsageError(str(e)) from None
     tasks = plan(budget, configs, seeds, grid, live_dir)

@@ -17,9 +17,9 @@ that model from the table, and refuses a table that changed since.
 
 from __future__ import annotations
 
+import datetime as _dt
 import functools
 import math
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,11 +37,17 @@ from tuning.execution.runner import execute, resolve
 from tuning.objectives.base import unmet
 from tuning.objectives.replay import table as replay_table
 from tuning.objectives.replay.objective import ReplayObjective
-from tuning.results import ResultError, check_writable, read_json, result_path, write_atomic, write_result
+from tuning.results import REPLAY_DIR, ResultError, ensure_writable, read_json, result_path, write_atomic, write_result
 
 SURROGATE_FILE = "surrogate.json"
 SURROGATE_REPORT = "SURROGATE.md"
-REPLAY_DIR = "replay"  # replays go to <results-dir>/replay/<budget>/, beside the table by default
+
+
+def live_only() -> dict[str, str]:
+    """Strategy -> why a replay cannot answer it (what it needs of training)."""
+    return {n: LIVE_ONLY_NOTE for n in strategies.names() if unmet(strategies.get(n).needs, ReplayObjective)}
+
+
 LIVE_ONLY_NOTE = (
     "hypergradient descent changes the learning rate inside training, which recorded curves cannot answer: "
     "it is live-only and not replayed"
@@ -183,8 +189,7 @@ def _load(budget_name: str, table_root: Path, stamps: tuple[Any, ...]) -> tuple[
         raise UsageError(
             f"the table in {directory} changed since its surrogate was validated; run: tuning fit --budget {budget.name}"
         )
-    with threadpool_limits(limits=1):
-        surrogate = Surrogate(recordings, fitted["model"])
+    surrogate = Surrogate(recordings, fitted["model"])
     provenance = {
         "table": str(directory / replay_table.SEALED),
         "table_summary": summary,
@@ -194,6 +199,22 @@ def _load(budget_name: str, table_root: Path, stamps: tuple[Any, ...]) -> tuple[
     return surrogate, provenance
 
 
+@functools.lru_cache(maxsize=1)
+def _threads() -> Any:
+    """threadpoolctl's view of this process's BLAS/OpenMP libraries, found once (finding them takes 20 ms)."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+@functools.lru_cache(maxsize=1)
+def _environment() -> dict[str, Any]:
+    """This process's provenance, measured once (versions, device, commit: 40 ms a run otherwise)."""
+    from tuning.execution.provenance import environment
+
+    return environment()
+
+
 def replay_run(strategy_name: str, budget: Budget, seed: int, table_root: Path = Path("results/replay")) -> RunResult:
     """One strategy, one seed, against the budget's surrogate; the result marked as a replay."""
     strategy, budget = resolve(strategy_name, budget.name, seed)
@@ -201,8 +222,9 @@ def replay_run(strategy_name: str, budget: Budget, seed: int, table_root: Path =
     objective = ReplayObjective(surrogate, budget, seed)
     # One BLAS/OpenMP thread: the same numbers in every process, and the Gaussian process's many
     # tiny solves (and the surrogate's fits) run twice as fast as with threads that wait on each other.
-    with threadpool_limits(limits=1):
-        result = execute(strategy, budget, seed, objective=objective, persist=False)
+    env = {**_environment(), "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")}
+    with _threads().limit(limits=1):
+        result = execute(strategy, budget, seed, objective=objective, persist=False, env=env)
     decision = max(0.0, result.wall_clock_seconds - objective.real_seconds)
     result.wall_clock_seconds = decision + objective.simulated_seconds
     if result.best.test_loss is not None and math.isnan(result.best.test_loss):
@@ -264,10 +286,7 @@ def replay(
         resolve(name, budget.name, 0)  # an unavailable strategy is refused before anything runs
     load(budget.name, Path(table_root))  # a missing or stale table is refused before anything runs
     out = Path(results_dir) / REPLAY_DIR
-    try:
-        check_writable(out / budget.name)
-    except OSError as e:
-        raise UsageError(f"cannot write results under {out}: {e.strerror or e}") from None
+    ensure_writable(out / budget.name)
     tasks = [(name, seed) for name in chosen for seed in seeds]
     job = functools.partial(_replay_job, budget_name=budget.name, table_root=Path(table_root))
     paths = []
@@ -283,5 +302,13 @@ def replay(
     return paths
 
 
-def say(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
+def replay_to_file(
+    strategy_name: str, seed: int, budget_name: str, results_dir: Path, table_root: Path = Path("results/replay")
+) -> Path:
+    """One replay written to ``<results_dir>/replay/<budget>/<strategy>-seed<N>.json`` (the bench's replay mode)."""
+    replayable([strategy_name])
+    strategy, budget = resolve(strategy_name, budget_name, seed)
+    out = Path(results_dir) / REPLAY_DIR
+    ensure_writable(out / budget.name)
+    result = replay_run(strategy.name, budget, seed, table_root)
+    return write_result(result_path(out, budget.name, strategy.name, seed), result)

@@ -12,6 +12,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from tuning import strategies
 from tuning.core.budget import BUDGETS, Budget
@@ -79,12 +80,15 @@ def execute(
     progress: Progress | None = None,
     workdir: Path | None = None,
     persist: bool = True,
+    env: dict[str, Any] | None = None,
 ) -> RunResult:
     """Search, pick, test; return the run's result (nothing is written here).
 
     ``objective`` defaults to live training; ``workdir`` holds Keras Tuner's
     oracle state (a temporary folder when None), written after every trial
     unless ``persist`` is false (a replay: ``SearchLoop``'s ``persist``).
+    ``env`` is the provenance to record (``environment()`` when None; a replay
+    of hundreds of runs passes one it measured once).
     """
     objective = objective if objective is not None else live(strategy, budget, seed, space)
     missing = unmet(strategy.needs, objective)
@@ -128,7 +132,7 @@ def execute(
         samples_trained=samples,
         train_seconds=train_seconds,
         throughput_samples_per_second=samples / train_seconds if train_seconds > 0 else None,
-        environment=environment(),
+        environment=env if env is not None else environment(),
     )
 
 

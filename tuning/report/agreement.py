@@ -18,9 +18,10 @@ from pathlib import Path
 import numpy as np
 from tabulate import tabulate
 
+from tuning.core.errors import UsageError
 from tuning.core.records import RunResult
 from tuning.report.provenance import seed_list
-from tuning.results import ResultError, read_result
+from tuning.results import ResultError, read_result, replay_dir
 
 LEVEL = 0.95
 SUBSETS = 10_000
@@ -268,3 +269,23 @@ def replay_report(budget: str, replay: Sequence[RunResult], live: Sequence[RunRe
         ]
     out.append(markdown(budget, replay, live, why))
     return "\n".join(out).rstrip() + "\n"
+
+
+REPORT = "REPLAY.md"
+
+
+def write_report(
+    budget: str, results_dir: Path, why: Mapping[str, str], command: str, warn: Callable[[str], None] | None = None
+) -> Path:
+    """Write ``<results>/replay/<budget>/REPLAY.md`` from the result files alone (replays there, live runs in
+    ``<results>/<budget>/``) and return its path."""
+    directory = replay_dir(results_dir, budget)
+    replay = read_runs(directory, "replay", warn)
+    if not replay:
+        raise UsageError(
+            f"no replay results in {directory}; make them with: tuning replay --budget {budget} --seeds 0-199"
+        )
+    live = read_runs(Path(results_dir) / budget, "live", warn)
+    path = directory / REPORT
+    path.write_text(replay_report(budget, replay, live, why, command))
+    return path

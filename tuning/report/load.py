@@ -31,8 +31,9 @@ class ResultFile:
 
     @property
     def budget_key(self) -> tuple[Any, ...]:
-        """Runs are only compared within one budget: same name *and* same sizes."""
-        return tuple(getattr(self.result.budget, k) for k in BUDGET_KEYS)
+        """Runs are only compared within one budget: same name *and* same sizes, and one mode (a replay's
+        runs are never pooled with live ones)."""
+        return (*(getattr(self.result.budget, k) for k in BUDGET_KEYS), self.result.mode)
 
     @property
     def test_accuracy(self) -> float:
@@ -81,4 +82,4 @@ def by_budget(runs: Iterable[ResultFile]) -> dict[tuple[Any, ...], list[ResultFi
     groups: dict[tuple[Any, ...], list[ResultFile]] = {}
     for run in runs:
         groups.setdefault(run.budget_key, []).append(run)
-    return dict(sorted(groups.items(), key=lambda kv: (kv[0][-1], kv[0][0])))
+    return dict(sorted(groups.items(), key=lambda kv: (kv[1][0].result.budget.epoch_budget, kv[0][0], kv[0][-1])))

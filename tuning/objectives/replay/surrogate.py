@@ -45,7 +45,9 @@ NEIGHBOURS = 5
 RANDOM_STATE = 0
 
 MODELS: dict[str, Callable[[int], Any]] = {  # name -> (configurations to fit) -> an unfitted scikit-learn model
-    "forest": lambda n: RandomForestRegressor(n_estimators=200, min_samples_leaf=2, random_state=RANDOM_STATE, n_jobs=1),
+    "forest": lambda n: RandomForestRegressor(
+        n_estimators=200, min_samples_leaf=2, random_state=RANDOM_STATE, n_jobs=1
+    ),
     "boosting": lambda n: MultiOutputRegressor(
         HistGradientBoostingRegressor(max_iter=100, learning_rate=0.1, min_samples_leaf=5, random_state=RANDOM_STATE)
     ),
