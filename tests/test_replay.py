@@ -163,6 +163,27 @@ def test_an_unrecorded_configuration_gets_the_prediction_plus_a_recorded_deviati
     assert np.allclose(curve.val_accuracy, without_replicates.predict([config])[0][0, : SMOKE.epochs])
 
 
+def test_seed_noise_comes_from_configurations_at_the_same_accuracy_level() -> None:
+    """A configuration that diverged on one seed must not lend its huge deviation to a converged one."""
+    lines = synthetic_table(configs=40, seeds=3, replicated=12)
+    unstable = next(r for r in lines if r.seed == 1 and r.column("val_accuracy")[-1] > 0.5)
+    diverged = [{**e, "val_accuracy": 0.1, "test_accuracy": 0.1} for e in unstable.epochs]
+    lines = [
+        table.Recording(r.key, r.hyperparameters, r.seed, r.trial_id, r.budget, diverged, r.seconds)
+        if (r.key, r.seed) == (unstable.key, 1)
+        else r
+        for r in lines
+    ]
+    surrogate = Surrogate(lines)
+    config = max((SPACE.from_unit([u] * SPACE.dimensions()) for u in np.linspace(0.05, 0.95, 19)),
+                 key=lambda c: surrogate.predict([c])[0][0, SMOKE.epochs - 1])  # fmt: skip
+    level = surrogate.predict([config])[0][0, SMOKE.epochs - 1]
+    assert abs(level - float(np.mean([r.column("val_accuracy")[-1] for r in lines if r.key == unstable.key]))) > 0.1
+    for k in range(50):
+        curve = surrogate.draw(config, np.random.default_rng(k))
+        assert abs(curve.val_accuracy[-1] - level) < 0.05
+
+
 def test_validation_tells_a_good_surrogate_from_one_fitted_to_noise() -> None:
     lines = synthetic_table(configs=60, seeds=2, replicated=20, noise=0.001)
     good = validate.cross_validate(lines, "forest")

@@ -20,11 +20,13 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import math
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
 from tuning import strategies
@@ -75,9 +77,7 @@ def _summary(recordings: Sequence[Any]) -> dict[str, Any]:
         return ", ".join(sorted({str(v) for v in values})) or "unknown"
 
     commits = distinct((p.get("git") or {}).get("commit", "?") or "?" for p in provenance)
-    labels = (
-        distinct(p["label"] for p in provenance if p.get("label")) if any(p.get("label") for p in provenance) else ""
-    )
+    labels = sorted({str(p["label"]) for p in provenance if p.get("label")})
     keys = {r.key for r in recordings}
     counts: dict[str, int] = {}
     for r in recordings:
@@ -92,7 +92,7 @@ def _summary(recordings: Sequence[Any]) -> dict[str, Any]:
         ),  # fmt: skip
         "backends": distinct((p.get("versions") or {}).get("backend", "?") for p in provenance),
         "commits": commits,
-        "label": f" ({labels})" if labels else "",
+        "label": "; ".join(labels),  # e.g. "pilot ..." (tuning record --label)
         "recorded": f"{min(p.get('created', '?') for p in provenance)} .. {max(p.get('created', '?') for p in provenance)}",
     }
 
@@ -223,7 +223,10 @@ def replay_run(strategy_name: str, budget: Budget, seed: int, table_root: Path =
     # One BLAS/OpenMP thread: the same numbers in every process, and the Gaussian process's many
     # tiny solves (and the surrogate's fits) run twice as fast as with threads that wait on each other.
     env = {**_environment(), "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")}
-    with _threads().limit(limits=1):
+    with _threads().limit(limits=1), warnings.catch_warnings():
+        # The Gaussian process's fit warns when a length scale reaches its bound: once per guided trial,
+        # thousands of lines over a replay, and nothing a user of the oracle can act on.
+        warnings.simplefilter("ignore", ConvergenceWarning)
         result = execute(strategy, budget, seed, objective=objective, persist=False, env=env)
     decision = max(0.0, result.wall_clock_seconds - objective.real_seconds)
     result.wall_clock_seconds = decision + objective.simulated_seconds

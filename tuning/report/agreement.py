@@ -11,7 +11,7 @@ is simulated).  Reads result files only, like the rest of the report.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +20,6 @@ from tabulate import tabulate
 
 from tuning.core.errors import UsageError
 from tuning.core.records import RunResult
-from tuning.report.provenance import seed_list
 from tuning.results import ResultError, read_result, replay_dir
 
 LEVEL = 0.95
@@ -41,6 +40,17 @@ def read_runs(directory: Path, mode: str, warn: Callable[[str], None] | None = N
         if result.mode == mode:
             runs.append(result)
     return runs
+
+
+def seed_list(seeds: Iterable[int]) -> str:
+    """Seeds as runs of consecutive numbers: ``0-199`` rather than two hundred of them."""
+    runs: list[list[int]] = []
+    for s in sorted(set(seeds)):
+        if runs and s == runs[-1][1] + 1:
+            runs[-1][1] = s
+        else:
+            runs.append([s, s])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
 
 
 def interval(values: Sequence[float], level: float = LEVEL) -> tuple[float, float]:
@@ -86,6 +96,13 @@ class Agreement:
         low, high = self.mean_band
         return low <= float(np.mean(self.live_test)) <= high
 
+    def same_seeds(self) -> str:
+        """Live minus replay test accuracy on the seeds both ran (the same oracle seed: for random search the
+        same proposals, so what differs is training alone), as "+0.12 (3 seeds)"."""
+        replay = dict(zip(self.replay_seeds, self.replay_test))
+        diffs = [t - replay[s] for s, t in zip(self.live_seeds, self.live_test) if s in replay]
+        return f"{100 * float(np.mean(diffs)):+.2f} ({len(diffs)} seeds)" if diffs else "n/a"
+
     @property
     def agrees(self) -> bool:
         return self.inside == len(self.live_test) and self.mean_inside
@@ -125,6 +142,7 @@ HEADERS = [
     "Live test %",
     "Live inside",
     "Live mean % [replay 95% for that many seeds]",
+    "Same seeds: live − replay pp (mean)",
     "Wall-clock s: live median / replay median [95%]",
     "Verdict",
 ]
@@ -143,12 +161,13 @@ def rows(found: Sequence[Agreement]) -> list[list[str]]:
         out.append(
             [
                 a.strategy,
-                f"{len(a.replay_seeds)} ({seed_list(a.replay_seeds)})",
+                seed_list(a.replay_seeds),
                 f"{_pp(float(np.mean(a.replay_test)))} [{_pp(low)}, {_pp(high)}]",
                 seed_list(a.live_seeds),
                 ", ".join(_pp(t) for t in a.live_test),
                 f"{a.inside}/{len(a.live_test)}",
                 f"{_pp(float(np.mean(a.live_test)))} [{_pp(mlow)}, {_pp(mhigh)}]",
+                a.same_seeds(),
                 f"{np.median(a.live_wall):.1f} / {np.median(a.replay_wall):.1f} [{wlow:.1f}, {whigh:.1f}]",
                 "agrees" if a.agrees else "**DISAGREES**",
             ]
@@ -168,7 +187,10 @@ def markdown(budget: str, replay: Sequence[RunResult], live: Sequence[RunResult]
         "",
         f"Live inside: live seeds whose test accuracy lies in the replay's {LEVEL:.0%} interval for one seed "
         "(2.5th..97.5th percentile of the replay seeds).  Live mean: the mean of the live seeds, against the "
-        f"{LEVEL:.0%} interval of the mean of as many replay seeds ({SUBSETS:,} random subsets, seed {SUBSET_SEED}).  "
+        f"{LEVEL:.0%} interval of the mean of as many replay seeds ({SUBSETS:,} random subsets, seed {SUBSET_SEED}); "
+        f"checked at {LEVEL:.0%}, about one live seed in {round(1 / (1 - LEVEL))} falls outside by chance alone.  "
+        "Same seeds: a replay seed runs the oracle with the live seed's own seed, so random search proposes the very "
+        "same configurations; the difference is then training (other training seeds, the table's machine) alone.  "
         "The replay's wall-clock is simulated (recorded or predicted training seconds + the strategy's measured "
         "decision time); the live one was measured on the machine named in its provenance.",
         "",
@@ -222,7 +244,7 @@ def summary(replay: Sequence[RunResult]) -> str:
         body.append(
             [
                 name,
-                f"{len(runs)} ({seed_list(r.seed for r in runs)})",
+                seed_list(r.seed for r in runs),
                 f"{_pp(test.mean())} ± {_pp(test.std(ddof=1)) if len(test) > 1 else 'n/a'}",
                 f"[{_pp(low)}, {_pp(high)}]",
                 _pp(float(np.mean([r.best.val_accuracy for r in runs]))),
@@ -254,7 +276,8 @@ def replay_report(budget: str, replay: Sequence[RunResult], live: Sequence[RunRe
             f"{table.get('recordings', '?')} recordings of {table.get('configurations', '?')} configurations "
             f"({table.get('replicated', '?')} with several seeds), table SHA-256 `{str(table.get('digest', '?'))[:16]}…`, "
             f"recorded on {table.get('devices', '?')} ({table.get('backends', '?')}), commit "
-            f"{table.get('commits', '?')}{table.get('label', '')}.  Held-out ρ of the final validation accuracy "
+            f"{table.get('commits', '?')}" + (f" ({table['label']})" if table.get("label") else "") + ".  "
+            "Held-out ρ of the final validation accuracy "
             f"{validation.get('rho', float('nan')):.3f} (seed-to-seed {validation.get('rho_seeds') or float('nan'):.3f}); "
             "see SURROGATE.md.",
             "",

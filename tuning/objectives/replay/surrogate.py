@@ -9,11 +9,13 @@ build and final-test seconds.
 * Any other configuration gets the model's prediction of the mean curve
   over seeds, plus one recorded seed-to-seed deviation: the deviation of
   one seed from its configuration's mean (scaled by sqrt(n/(n-1)) for the
-  mean's own shrinkage), taken from one of the ``NEIGHBOURS`` nearest
-  configurations recorded with several seeds.  The noise is therefore the
-  recorded spread, near where it was recorded (a learning rate that
-  sometimes diverges is noisier than one that never does), never an
-  invented distribution.
+  mean's own shrinkage), taken from one of the ``NEIGHBOURS`` configurations
+  recorded with several seeds whose mean final validation accuracy is
+  nearest the prediction.  The noise is therefore the recorded spread at
+  that level of the learning curve (a net still climbing, or one that
+  sometimes diverges, spreads far more than one that has converged; a
+  neighbour in hyperparameters can be either), never an invented
+  distribution.
 
 Models (``MODELS``): scikit-learn's random forest, histogram gradient
 boosting and k nearest neighbours, each fitted twice (accuracies; the
@@ -165,10 +167,8 @@ class Surrogate:
             stacked = np.array([np.concatenate(pair) for pair in t])
             self.deviations.append((stacked - stacked.mean(axis=0)) * np.sqrt(len(t) / (len(t) - 1)))
             replicated.append(i)
-        self.centre, self.spread = x.mean(axis=0), x.std(axis=0)
-        self.spread[self.spread == 0] = 1.0
         self.replicated_keys = [self.keys[i] for i in replicated]
-        self.replicated_x = (x[replicated] - self.centre) / self.spread
+        self.replicated_level = acc[replicated, self.epochs - 1] if replicated else np.empty(0)
 
     # -- answers ------------------------------------------------------------
     def predict(self, configs: Sequence[Config]) -> tuple[np.ndarray, np.ndarray]:
@@ -176,13 +176,11 @@ class Surrogate:
         x = features(configs, self.space)
         return self.accuracy_model.predict(x), self.seconds_model.predict(x)
 
-    def noise_pool(self, config: Config) -> list[np.ndarray]:
-        """The recorded deviations near ``config``: one array (seeds x targets) for each of the ``NEIGHBOURS``
-        nearest replicated configurations (standardised features, Euclidean; ties in table order)."""
-        if not self.deviations:
-            return []
-        z = (features([config], self.space)[0] - self.centre) / self.spread
-        distances = ((self.replicated_x - z) ** 2).sum(axis=1)
+    def noise_pool(self, level: float) -> list[np.ndarray]:
+        """The recorded deviations at accuracy ``level``: one array (seeds x targets) for each of the
+        ``NEIGHBOURS`` replicated configurations whose mean final validation accuracy is nearest it
+        (ties in table order)."""
+        distances = np.abs(self.replicated_level - level)
         return [self.deviations[i] for i in np.argsort(distances, kind="stable")[:NEIGHBOURS]]
 
     def draw(self, config: Config, rng: np.random.Generator) -> Curve:
@@ -192,7 +190,7 @@ class Surrogate:
             recordings = self.by_key[key]
             return self.recorded(recordings[int(rng.integers(len(recordings)))])
         accuracies, seconds = (row[0] for row in self.predict([config]))
-        pool = self.noise_pool(config)
+        pool = self.noise_pool(accuracies[self.epochs - 1])
         if pool:
             near = pool[int(rng.integers(len(pool)))]
             deviation = near[int(rng.integers(len(near)))]
@@ -224,8 +222,8 @@ class Surrogate:
         (prediction + every nearby recorded deviation); a point when none was recorded with several seeds."""
         means = self.predict(configs)[0][:, self.epochs - 1]
         out = []
-        for config, mean in zip(configs, means):
-            pool = self.noise_pool(config)
+        for mean in means:
+            pool = self.noise_pool(mean)
             values = mean + np.concatenate([p[:, self.epochs - 1] for p in pool]) if pool else np.array([mean])
             low, high = np.quantile(np.clip(values, 0.0, 1.0), [(1 - level) / 2, (1 + level) / 2])
             out.append((float(low), float(high)))
@@ -241,5 +239,6 @@ class Surrogate:
             "configurations": len(self.keys),
             "recordings": sum(len(v) for v in self.by_key.values()),
             "replicated_configurations": len(self.replicated_keys),
-            "noise": f"a recorded seed deviation from one of the {NEIGHBOURS} nearest replicated configurations",
+            "noise": f"a recorded seed deviation of one of the {NEIGHBOURS} replicated configurations nearest in "
+            "mean final validation accuracy",
         }

@@ -11,7 +11,9 @@ another, the best any surrogate can do against a single seed:
   configurations, ddof 1); a perfect surrogate of the mean still has an
   RMSE of about that standard deviation against one seed;
 * the same two for the final test accuracy;
-* R² of the trial's seconds;
+* R² of the trial's seconds, beside R² of one seed's seconds as a
+  prediction of another's (what the recording machine's own timing noise
+  allows);
 * coverage: how often the real value falls inside the surrogate's 95 %
   interval for one seed (its prediction plus the recorded noise near it).
 
@@ -56,6 +58,7 @@ class Figures:
     rmse_test: float
     seed_std_test: float | None
     r2_seconds: float
+    r2_seconds_seeds: float | None
     coverage: float
 
     def meets(self) -> tuple[bool, bool]:
@@ -119,6 +122,7 @@ def figures(predicted: Sequence[Surrogate], held_out: Sequence[Mapping[str, list
     all_groups = {k: g for groups in held_out for k, g in groups.items()}
     rho_seeds, std, replicated = seed_spread(all_groups, "val_accuracy")
     rho_test_seeds, std_test, _ = seed_spread(all_groups, "test_accuracy")
+    pairs = [(g[0].seconds, g[1].seconds) for g in all_groups.values() if len(g) >= 2]
 
     def rmse(a: list[float], b: list[float]) -> float:
         return float(np.sqrt(np.mean((np.asarray(a) - np.asarray(b)) ** 2)))
@@ -135,6 +139,7 @@ def figures(predicted: Sequence[Surrogate], held_out: Sequence[Mapping[str, list
         rmse_test=rmse(test, test_true),
         seed_std_test=std_test,
         r2_seconds=float(r2_score(sec_true, sec)) if len(sec) >= 2 else math.nan,
+        r2_seconds_seeds=float(r2_score(*zip(*pairs))) if len(pairs) >= 2 else None,
         coverage=float(np.mean(inside)),
     )
 
@@ -182,7 +187,7 @@ HEADERS = [
     "RMSE val. pp [seed std]",
     "ρ test acc. [seeds]",
     "RMSE test pp [seed std]",
-    "R² seconds",
+    "R² seconds [seeds]",
     "95% coverage",
 ]
 
@@ -203,7 +208,7 @@ def row(label: str, f: Figures) -> list[str]:
         f"{_pp(f.rmse)} [{_pp(f.seed_std)}]",
         f"{_num(f.rho_test)} [{_num(f.rho_test_seeds)}]",
         f"{_pp(f.rmse_test)} [{_pp(f.seed_std_test)}]",
-        _num(f.r2_seconds),
+        f"{_num(f.r2_seconds)} [{_num(f.r2_seconds_seeds)}]",
         f"{100 * f.coverage:.0f} %",
     ]
 
@@ -233,7 +238,7 @@ def markdown(
         "",
         f"Made by `{command}`.  Table: {table['recordings']} recordings of {table['configurations']} configurations "
         f"({table['replicated']} with several seeds), SHA-256 `{table['digest'][:16]}…`; recorded on "
-        f"{table['devices']}, commit {table['commits']}{table['label']}.",
+        f"{table['devices']}, commit {table['commits']}" + (f" ({table['label']})" if table.get("label") else "") + ".",
         "",
         "Each cell: the surrogate's figure on held-out configurations [the same figure between two seeds of the same "
         "configurations, or the pooled seed-to-seed standard deviation].  pp: percentage points.  Real values are one "
