@@ -186,8 +186,12 @@ def _agreement(budget_name: str, results_dir: Path, command: str) -> Path:
 def _replay(args: argparse.Namespace) -> int:
     from tuning.execution.replay import replay
 
-    paths = replay(args.budget, args.seeds, args.strategies, args.results_dir, args.table_dir, args.workers,
-                   None if args.quiet else _say)  # fmt: skip
+    try:
+        paths = replay(args.budget, args.seeds, args.strategies, args.results_dir, args.table_dir, args.workers,
+                       None if args.quiet else _say)  # fmt: skip
+    except KeyboardInterrupt:
+        _say("tuning: interrupted; every replay result file written so far is complete, none is half-written")
+        return 130
     report = _agreement(args.budget, args.results_dir, f"python -m tuning agreement --budget {args.budget}")
     _say(f"tuning: {len(paths)} replay result files; wrote {report}")
     print(report)
@@ -200,11 +204,11 @@ def _record(args: argparse.Namespace) -> int:
     outcome = record(args.budget, args.configs, args.seeds, args.table_dir, args.live_dir, args.workers,
                      args.max_minutes, GRID_POINTS if args.grid is None else args.grid, args.label, _say)  # fmt: skip
     _say(
-        f"tuning: recorded {outcome.recorded} in {outcome.seconds:.0f}s; {outcome.already + outcome.recorded} of "
+        f"tuning: {'interrupted; ' if outcome.interrupted else ''}recorded {outcome.recorded} in {outcome.seconds:.0f}s; {outcome.already + outcome.recorded} of "
         f"{outcome.planned} planned are in the table ({outcome.table_size} lines), {outcome.remaining} to go"
     )
     print(outcome.directory)
-    return 0
+    return 130 if outcome.interrupted else 0
 
 
 def _gate(directory: Path, baseline: Path, write: bool) -> int:

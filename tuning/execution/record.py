@@ -172,6 +172,7 @@ class Outcome:
     recorded: int
     seconds: float  # of this invocation
     table_size: int
+    interrupted: bool = False  # Ctrl-C: what finished is kept, the table sealed
 
     @property
     def remaining(self) -> int:
@@ -225,6 +226,8 @@ def record(
                     f"test {recording.column('test_accuracy')[-1]:.4f} {recording.seconds:.1f}s "
                     f"elapsed {time.perf_counter() - started:.0f}s"
                 )
+    except KeyboardInterrupt:
+        outcome.interrupted = True
     finally:
         outcome.table_size = table.seal(directory, budget)
         outcome.seconds = time.perf_counter() - started
