@@ -9,17 +9,9 @@ from typing import Any
 import pytest
 
 from tuning.cli import main
-from tuning.core.records import RunResult
 from tuning.report.compare import SPREAD_PP, compare
-from tuning.report.load import ResultFile
 
-from documents import result_document
-
-
-def run_file(strategy: str, seed: int, accuracy: float, **kwargs: Any) -> ResultFile:
-    return ResultFile(
-        Path(f"{strategy}-seed{seed}.json"), RunResult.from_json(result_document(strategy, seed, accuracy, **kwargs))
-    )
+from documents import result_document, result_file
 
 
 def write(directory: Path, strategy: str, seed: int, accuracy: float, **kwargs: Any) -> None:
@@ -30,13 +22,13 @@ def write(directory: Path, strategy: str, seed: int, accuracy: float, **kwargs: 
 
 
 def test_local_runs_against_reference_runs_of_the_same_strategy_and_seed() -> None:
-    reference = [run_file("a", s, 0.95) for s in range(3)] + [run_file("b", s, 0.90) for s in range(3)]
+    reference = [result_file("a", s, 0.95) for s in range(3)] + [result_file("b", s, 0.90) for s in range(3)]
     local = [
-        run_file("a", 0, 0.95),  # identical
-        run_file("a", 1, 0.95, scores=(0.80, 0.86, 0.83)),  # a validation score moved, same choice and accuracy
-        run_file("a", 2, 0.9510),  # +0.10 points
-        *(run_file("b", s, 0.90 + 0.01 * (s + 1)) for s in range(3)),  # +1, +2, +3 points: beyond the spread
-        run_file("c", 0, 0.5),  # no reference
+        result_file("a", 0, 0.95),  # identical
+        result_file("a", 1, 0.95, scores=(0.80, 0.86, 0.83)),  # a validation score moved, same choice and accuracy
+        result_file("a", 2, 0.9510),  # +0.10 points
+        *(result_file("b", s, 0.90 + 0.01 * (s + 1)) for s in range(3)),  # +1, +2, +3 points: beyond the spread
+        result_file("c", 0, 0.5),  # no reference
     ]
     c = compare(local, reference)
     a, b, everything = c.lines

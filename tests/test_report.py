@@ -22,16 +22,15 @@ import pytest
 from scipy import stats
 
 from tuning.cli import main
-from tuning.core.records import RunResult
 from tuning.report import TABLES
 from tuning.report.anytime import RANGE_BAND, best_so_far, on_grid, strategy_curve
-from tuning.report.load import ResultFile
 from tuning.report.plots import curves_figure, plot_paths
 from tuning.report.significance import min_two_sided_p
 from tuning.report.statistics import MIN_RUNS_FOR_CI
 from tuning.report.tables import Section
 
 from documents import result_document as result
+from documents import result_file
 
 # ----------------------------------------------------------------------------- synthetic results
 
@@ -346,9 +345,8 @@ def test_plot_writes_curves_and_the_cd_diagram_as_png_and_svg(
 
 
 def test_curves_keep_the_legend_off_the_data_and_draw_one_run_as_points(tmp_path: Path) -> None:
-    docs = [result(n, s, a) for n, values in RANKED.items() for s, a in enumerate(values)]
-    docs.append(result("solo", 0, 0.9, scores=(0.7, 0.9, 0.8)))
-    section = Section([ResultFile(tmp_path, RunResult.from_json(d)) for d in docs])
+    files = [result_file(n, s, a) for n, values in RANKED.items() for s, a in enumerate(values)]
+    section = Section([*files, result_file("solo", 0, 0.9, scores=(0.7, 0.9, 0.8))])
     fig = curves_figure([section])
     fig.canvas.draw()
     axes = fig.axes
@@ -363,16 +361,13 @@ def test_curves_keep_the_legend_off_the_data_and_draw_one_run_as_points(tmp_path
 
 
 def test_best_so_far_curves_are_steps_averaged_over_seeds(tmp_path: Path) -> None:
-    run = ResultFile(tmp_path, RunResult.from_json(result("a", 0, 0.9, scores=(None, 0.8, 0.7, 0.9))))
+    run = result_file("a", 0, 0.9, scores=(None, 0.8, 0.7, 0.9))
     x, best = best_so_far(run, "epochs")
     assert list(x) == [2, 4, 6, 8] and np.isnan(best[0]) and list(best[1:]) == [0.8, 0.8, 0.9]
     assert list(on_grid(np.array([2.0, 4.0]), np.array([0.5, 0.6]), np.array([1.0, 2.0, 3.0, 9.0])))[1:] == [
         0.5, 0.5, 0.6,
     ]  # fmt: skip
-    runs = [
-        ResultFile(tmp_path, RunResult.from_json(result("a", s, 0.9, scores=sc)))
-        for s, sc in enumerate([(0.8, 0.9), (0.7, 0.7, 0.95)])
-    ]
+    runs = [result_file("a", s, 0.9, scores=sc) for s, sc in enumerate([(0.8, 0.9), (0.7, 0.7, 0.95)])]
     grid, mean, low, high = strategy_curve(runs, "epochs")
     assert list(grid) == [2, 4, 6] and list(mean) == pytest.approx([0.75, 0.8, 0.925])
     # Two seeds: the band is their range, not a t-interval stretched by t(0.975, 1) = 12.7.

@@ -21,7 +21,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats
 
-from tuning.core.records import RunResult
 from tuning.report.anytime import anytime, normalized_regret
 from tuning.report.load import ResultFile
 from tuning.report.significance import EXACT_MAX, friedman, min_two_sided_p, pairwise, signed_rank_p
@@ -35,21 +34,15 @@ from tuning.report.statistics import (
     rank_matrix,
 )
 
-from documents import result_document
+from documents import result_file
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def run_file(strategy: str, seed: int, accuracy: float, **kwargs: Any) -> ResultFile:
-    """An in-memory result file (``documents.result_document``)."""
-    doc = result_document(strategy, seed, accuracy, **kwargs)
-    return ResultFile(Path(f"{strategy}-seed{seed}.json"), RunResult.from_json(doc))
 
 
 def runs(accuracies: dict[str, list[float]], **kwargs: Any) -> list[ResultFile]:
     """One result file per (strategy, seed), seeds 0..n-1 in list order."""
     return [
-        run_file(name, seed, acc, **kwargs) for name, values in accuracies.items() for seed, acc in enumerate(values)
+        result_file(name, seed, acc, **kwargs) for name, values in accuracies.items() for seed, acc in enumerate(values)
     ]
 
 
@@ -212,7 +205,7 @@ def test_ranks_treat_equal_float32_accuracies_as_ties_and_no_score_as_last() -> 
 
 def test_anytime_ranks_and_normalized_regret_along_the_epochs() -> None:
     # Trials take 2 epochs: a leads after the first (0.90 against 0.85), b after the second (0.95).
-    files = [run_file("a", 0, 0.9, scores=(0.90, 0.70, 0.80)), run_file("b", 0, 0.8, scores=(0.85, 0.95, 0.60))]
+    files = [result_file("a", 0, 0.9, scores=(0.90, 0.70, 0.80)), result_file("b", 0, 0.8, scores=(0.85, 0.95, 0.60))]
     a = anytime(files, ["a", "b"], optimum=1.0)
     assert a is not None and list(a.grid) == [0, 2, 4, 6]
     assert a.ranks.tolist() == [[1.5, 1.0, 2.0, 2.0], [1.5, 2.0, 1.0, 1.0]]  # before any trial ends: tied

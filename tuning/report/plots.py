@@ -98,7 +98,7 @@ def _curves(section: Section, row_axes: Sequence[Any], colours: dict[str, Any]) 
         ranks.set_ylabel("mean rank (1 = best)")
     else:
         ranks.set_axis_off()
-        ranks.set_title(f"budget {section.budget}: no ranks (fewer than 2 strategies on a common seed)")
+        ranks.set_title("no mean rank: fewer than 2 strategies on a common seed", fontsize=8)
     if len(row_axes) > 3:
         regret = row_axes[3]
         regret.set_xlabel(AXES[0][1])

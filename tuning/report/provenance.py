@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from importlib import metadata
 from typing import Any
 
 from tuning.report.load import ResultFile
@@ -45,6 +46,18 @@ def _split(split: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
+def report_versions() -> str:
+    """The versions of what computed the statistics: a p-value or a bootstrap CI may move with them."""
+    names = ("tuning", "scipy", "numpy", "statsmodels", "scikit-posthocs")
+    found = []
+    for name in names:
+        try:
+            found.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            found.append(f"{name} (not installed)")
+    return ", ".join(found)
+
+
 def seed_list(seeds: Iterable[int]) -> str:
     return ", ".join(str(s) for s in sorted(set(seeds)))
 
@@ -77,5 +90,5 @@ def provenance(runs: Sequence[ResultFile]) -> list[tuple[str, str]]:
         ("Versions", versions or "not recorded"),
         ("Commit", _distinct(_commit(r.environment) for r in runs)),
         ("Runs", f"{len(runs)} result files" + (f", created {created[0]} to {created[-1]}" if created else "")),
-        ("Made by", "python -m tuning report (tuning/report/) from the result files alone"),
+        ("Made by", f"python -m tuning report (tuning/report/) from the result files alone, with {report_versions()}"),
     ]

@@ -173,7 +173,9 @@ def friedman(runs: Sequence[ResultFile], order: Sequence[str]) -> Friedman:
     result = Friedman(list(order), seeds, {name: float(r) for name, r in zip(order, ranks)})
     if k < 3:
         result.note = (
-            f"{k} strateg{'y' if k == 1 else 'ies'}: the Friedman test needs 3 or more (see the pairwise table)"
+            "One strategy only: nothing to test."
+            if k == 1
+            else "2 strategies: the Friedman test needs 3 or more; the pairwise Wilcoxon test compares them."
         )
         return result
     if n < 2:

@@ -202,6 +202,8 @@ def friedman_table(f: Friedman) -> Table:
         ]  # fmt: skip
     ]
     align = ("right", "left", "right", "right", "right", "right", "right", "left")
+    if not f.note:
+        headers, display, align = headers[:-1], [row[:-1] for row in display], align[:-1]
     return Table("friedman", "Friedman test", headers, display, align, FRIEDMAN_NOTES, csv_headers, body, empty)
 
 
@@ -268,8 +270,14 @@ def pairs_table(pairs: Sequence[Pair]) -> Table:
         for p in pairs
     ]
     align = ("left", "left", "left", "right", "right", "right", "right", "right", "left")
+    notes = PAIR_NOTES
+    shared = {p.note for p in pairs}
+    if len(pairs) > 1 and len(shared) == 1 and "" not in shared:
+        # The same note on every row says nothing about a row: once, under the table (CSV keeps it per row).
+        headers, display, align = headers[:-1], [row[:-1] for row in display], align[:-1]
+        notes = f"Every pair: {shared.pop()}. {notes}"
     empty = "" if pairs else "One strategy only: nothing to pair."
-    return Table("pairwise", "Pairwise", headers, display, align, PAIR_NOTES, csv_headers, body, empty)
+    return Table("pairwise", "Pairwise", headers, display, align, notes, csv_headers, body, empty)
 
 
 # ----------------------------------------------------------------------------- anytime
@@ -431,10 +439,8 @@ def _latex(sections: Sequence[Section], which: str) -> str:
             if t.empty:
                 out.append(f"% {t.title}, {s.title}: {t.empty}")
                 continue
-            caption = f"{t.title}, {s.title}. {t.notes}"
-            if s.seed_warning():
-                caption += f" {s.seed_warning()}"
-            caption += " Provenance: " + "; ".join(f"{label}: {text}" for label, text in t.provenance) + "."
+            notes = t.notes + (f" {s.seed_warning()}" if s.seed_warning() else "")
+            notes += " Provenance: " + "; ".join(f"{label}: {text}" for label, text in t.provenance) + "."
             label = re.sub(r"[^A-Za-z0-9]+", "-", f"tab:tuning-{t.key}-{s.budget}")
             body = tabulate(
                 [[tex_escape(c) for c in row] for row in t.rows],
@@ -448,12 +454,15 @@ def _latex(sections: Sequence[Section], which: str) -> str:
                     [
                         r"\begin{table}[htbp]",
                         r"\centering",
-                        r"\small",
-                        rf"\caption{{{tex_escape(caption)}}}",
+                        rf"\caption{{{tex_escape(f'{t.title}, {s.title}.')}}}",
                         rf"\label{{{label}}}",
                         r"\resizebox{\linewidth}{!}{%",
                         _booktabs(body),
                         r"}",
+                        # The notes and the provenance travel with the table, in small print under it.
+                        r"\par\smallskip\begin{minipage}{\linewidth}\scriptsize",
+                        tex_escape(notes),
+                        r"\end{minipage}",
                         r"\end{table}",
                     ]
                 )
