@@ -409,3 +409,12 @@ def test_reporting_imports_no_training_library(tmp_path: Path) -> None:
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_seed_lists_stay_short_with_hundreds_of_seeds() -> None:
+    from tuning.core.seeds import parse_seeds
+    from tuning.report.provenance import seed_list
+
+    assert seed_list([2, 0, 1]) == "0, 1, 2"
+    assert seed_list([*range(200), 250, 300, 301, 302, 303]) == "0-199, 250, 300-303"
+    assert parse_seeds(seed_list([*range(200), 250])) == [*range(200), 250]  # pasteable into --seeds

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from importlib import metadata
@@ -59,7 +60,12 @@ def report_versions() -> str:
 
 
 def seed_list(seeds: Iterable[int]) -> str:
-    return ", ".join(str(s) for s in sorted(set(seeds)))
+    """Sorted seeds, four or more in a row as a range: ``0, 1, 2`` but ``0-199`` (what ``--seeds`` accepts)."""
+    parts: list[str] = []
+    for _, run in itertools.groupby(enumerate(sorted(set(seeds))), key=lambda pair: pair[1] - pair[0]):
+        values = [seed for _, seed in run]
+        parts += [f"{values[0]}-{values[-1]}"] if len(values) >= 4 else [str(v) for v in values]
+    return ", ".join(parts)
 
 
 def provenance(runs: Sequence[ResultFile]) -> list[tuple[str, str]]:
