@@ -46,7 +46,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--seeds", default=None, help="comma-separated seeds or ranges, e.g. 0,1 or 0-9 (default: the budget's own)"
     )
     group.addoption("--strategies", default=None, help="comma-separated strategy names (default: all available)")
-    group.addoption("--results-dir", default="results", help="result files go under DIR/<budget>/ (default: results)")
+    group.addoption(
+        "--results-dir",
+        default="results/local",
+        help="result files go under DIR/<budget>/ (default: results/local, git-ignored; the committed reference "
+        "is results/<budget>/, written only by an explicit --results-dir results)",
+    )
     group.addoption(
         "--example-budget",
         default="smoke",

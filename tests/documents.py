@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from tuning.core.budget import BUDGETS
-from tuning.core.records import SCHEMA_VERSION
+from tuning.core.records import SCHEMA_VERSION, RunResult
+from tuning.report.load import ResultFile
 
 
 def result_document(
@@ -77,3 +79,9 @@ def result_document(
             "created": f"2026-01-0{1 + seed % 9}T00:00:00+00:00",
         },
     }
+
+
+def result_file(strategy: str, seed: int, test_accuracy: float, **kwargs: Any) -> ResultFile:
+    """``result_document`` read as the report reads a file (in memory, no file written)."""
+    document = result_document(strategy, seed, test_accuracy, **kwargs)
+    return ResultFile(Path(f"{strategy}-seed{seed}.json"), RunResult.from_json(document))

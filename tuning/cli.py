@@ -28,10 +28,31 @@ def _seed(text: str) -> int:
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number")
+    return value
+
+
+def _optimum(text: str) -> tuple[str, float]:
+    budget, _, value = text.partition("=")
+    try:
+        accuracy = float(value)
+    except ValueError:
+        accuracy = float("nan")
+    if not budget or not 0 < accuracy <= 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not BUDGET=ACCURACY with an accuracy in (0, 1]")
+    return budget, accuracy
+
+
 def _parser() -> argparse.ArgumentParser:
     from tuning import strategies
     from tuning.core.budget import BUDGETS
-    from tuning.report import FORMATS
+    from tuning.report import FORMATS, TABLES
 
     parser = _Parser(prog="tuning", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -65,10 +86,36 @@ def _parser() -> argparse.ArgumentParser:
         "--format", choices=FORMATS, default="github", help="github (Markdown, default), latex (booktabs) or csv"
     )
     report.add_argument(
+        "--table",
+        choices=("all", *TABLES),
+        default="all",
+        help="one table only: " + ", ".join(TABLES) + " (csv holds one table per file, so it needs one)",
+    )
+    report.add_argument(
         "--plot",
         type=Path,
         metavar="PATH",
-        help="also write anytime curves to PATH.png and PATH.svg (a .png/.svg suffix is replaced)",
+        help="also write anytime curves to PATH.png/.svg and the critical-difference diagram to PATH-cd.png/.svg",
+    )
+    report.add_argument(
+        "--reference",
+        type=Path,
+        metavar="REF",
+        help="put these runs beside the runs under REF (e.g. the committed results/): same budget, strategy, seed",
+    )
+    report.add_argument(
+        "--spread",
+        type=_positive,
+        default=None,
+        metavar="PP",
+        help="with --reference: the cross-machine spread in accuracy points (default: 0.76, measured Xeon vs EPYC)",
+    )
+    report.add_argument(
+        "--optimum",
+        type=_optimum,
+        action="append",
+        metavar="BUDGET=ACC",
+        help="the best validation accuracy possible at BUDGET (a replay table knows it): adds normalized regret",
     )
     gate = sub.add_parser(
         "gate", help="compare a smoke bench's results with the committed baseline; exit 1 on a regression"
@@ -141,7 +188,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "report":
             from tuning.report.command import report
 
-            return report(args.directory, args.format, args.plot)
+            spread = {} if args.spread is None else {"spread_pp": args.spread}
+            return report(args.directory, args.format, args.plot, table=args.table, reference=args.reference,
+                          optimum=dict(args.optimum or []), **spread)  # fmt: skip
     except UsageError as e:
         print(f"tuning: error: {e}", file=sys.stderr)
         return 2

@@ -12,6 +12,7 @@ from tuning.core.records import RunResult
 from tuning.results import ResultError, read_result
 
 BUDGET_KEYS = ("name", "n_train", "n_val", "epochs", "trials", "epoch_budget")
+LOCAL = "local"  # results/local/: this machine's bench, never part of a report on the reference above it
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,14 @@ def load(directory: Path, warn: Callable[[str], None]) -> list[ResultFile]:
     runs: list[ResultFile] = []
     seen: dict[tuple[Any, ...], Path] = {}
     paths = sorted(p for p in directory.rglob("*.json") if p.is_file())
+    local = {p for p in paths if LOCAL in p.relative_to(directory).parts[:-1]}
+    if local:
+        # The bench writes a user's runs to results/local/; beside the reference they would be duplicates.
+        warn(
+            f"not reading {len(local)} file(s) in {LOCAL}/ folders under {directory} (this machine's runs: "
+            f"report them on their own, or beside this directory with --reference {directory})"
+        )
+        paths = [p for p in paths if p not in local]
     for path in paths:
         try:
             run = ResultFile(path, read_result(path))
