@@ -77,3 +77,14 @@ def result_document(
             "created": f"2026-01-0{1 + seed % 9}T00:00:00+00:00",
         },
     }
+
+
+TIMINGS = {"seconds", "train_seconds"}  # what a trial record measures rather than computes
+
+
+def outcome(result: dict[str, Any]) -> dict[str, Any]:
+    """What a run computed, timings left out: two runs of one (strategy, budget, seed) on one machine
+    agree on all of it, however often either was interrupted."""
+    trials = [{k: v for k, v in t.items() if k not in TIMINGS} for t in result["trials"]]
+    kept = ("strategy", "seed", "budget", "strategy_settings", "split", "best", "epochs_trained", "samples_trained")
+    return {"trials": trials, "skipped": result["trials_skipped_over_budget"], **{k: result[k] for k in kept}}
