@@ -47,6 +47,11 @@ class ResultFile:
         return self.result.environment
 
 
+def hidden(path: Path) -> bool:
+    """Under a hidden folder (an interrupted run's ``.work``) or hidden itself: never a result to report."""
+    return any(part.startswith(".") for part in path.parts)
+
+
 def load(directory: Path, warn: Callable[[str], None]) -> list[ResultFile]:
     """Every reportable result under ``directory`` (recursively); ``warn`` hears each file skipped and why."""
     directory = Path(directory)
@@ -56,7 +61,7 @@ def load(directory: Path, warn: Callable[[str], None]) -> list[ResultFile]:
         raise UsageError(f"not a directory: {directory}")
     runs: list[ResultFile] = []
     seen: dict[tuple[Any, ...], Path] = {}
-    paths = sorted(p for p in directory.rglob("*.json") if p.is_file())
+    paths = sorted(p for p in directory.rglob("*.json") if p.is_file() and not hidden(p.relative_to(directory)))
     for path in paths:
         try:
             run = ResultFile(path, read_result(path))
