@@ -7,8 +7,9 @@ A run whose complete result file exists is skipped (``--force`` reruns it);
 an interrupted run continues from its work folder (``--fresh`` discards it).
 The runs go to an engine (``tuning.execution.engine``): this process, a
 local Dask cluster of ``--workers`` single-threaded processes, or an
-existing Dask cluster (``--scheduler``); every selected run is submitted
-when the session starts and each test waits for its own.
+existing Dask cluster (``--scheduler``); every selected run is queued when
+the session starts, as many run at once as there are worker threads, and
+each test waits for its own.
 """
 
 from __future__ import annotations
@@ -158,7 +159,7 @@ def done_file(selection: Selection, spec: RunSpec) -> Path | None:
 
 @pytest.fixture(scope="session")
 def engine(request: pytest.FixtureRequest, selection: Selection) -> Iterator[Engine]:
-    """The engine, with every collected run that is not done already submitted to it."""
+    """The engine, with every collected run that is not done already queued on it."""
     specs = [
         RunSpec(item.callspec.params["strategy_name"], selection.budget, item.callspec.params["seed"])
         for item in request.session.items

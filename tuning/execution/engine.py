@@ -157,10 +157,9 @@ class SerialEngine:
         self.results_dir = Path(results_dir)
         self.fresh = fresh
         self.threads = threads
-        self.submitted: set[RunSpec] = set()
 
     def submit(self, specs: Iterable[RunSpec]) -> None:
-        self.submitted.update(specs)
+        """Nothing to do ahead: each run happens when its outcome is asked for."""
 
     def outcome(self, spec: RunSpec, timeout: float | None = None) -> Outcome:
         """Run ``spec`` now (``timeout`` does not apply: a run in this process is not interrupted)."""
@@ -189,6 +188,7 @@ class DaskEngine:
         self.fresh = fresh
         self.retries = retries
         self.futures: dict[RunSpec, Any] = {}
+        self.queue: list[RunSpec] = []
         self.cluster = None
         if scheduler:
             self.client = Client(scheduler, timeout="30s")
@@ -202,24 +202,46 @@ class DaskEngine:
             )
             self.client = Client(self.cluster)
 
-    @property
-    def submitted(self) -> set[RunSpec]:
-        return set(self.futures)
-
     def submit(self, specs: Iterable[RunSpec]) -> None:
+        """Queue ``specs``; as many run at once as the cluster has worker threads."""
+        self.queue += [s for s in specs if s not in self.futures and s not in self.queue]
+        self._top_up()
+
+    def _start(self, spec: RunSpec) -> None:
         target = str(self.results_dir.resolve())
-        for spec in specs:
-            if spec not in self.futures:
-                self.futures[spec] = self.client.submit(
-                    run_remote, spec, target, self.fresh, WORKER_THREADS, key=spec.key, retries=self.retries, pure=False
-                )
+        self.futures[spec] = self.client.submit(
+            run_remote, spec, target, self.fresh, WORKER_THREADS, key=spec.key, retries=self.retries, pure=False
+        )
+
+    def _top_up(self) -> None:
+        """Hand queued runs to the scheduler while worker threads are free.  Dask assigns a task to a
+        worker when it is submitted (a handful of long tasks is not queued on the scheduler), so
+        submitting every run at once can leave one worker with a queue and another idle."""
+        slots = max(1, sum(self.client.nthreads().values()))
+        running = sum(1 for f in self.futures.values() if not f.done())
+        while self.queue and running < slots:
+            self._start(self.queue.pop(0))
+            running += 1
 
     def outcome(self, spec: RunSpec, timeout: float | None = None) -> Outcome:
-        """Wait (at most ``timeout`` s) for ``spec``'s run; write its file; ``RunFailed`` if it failed for good."""
+        """Wait (at most ``timeout`` s) for ``spec``'s run, starting queued runs as others end; write its
+        file; ``RunFailed`` if it failed for good."""
+        from distributed import wait
+
+        if spec not in self.futures:  # asked for out of order: start it now
+            self.queue.remove(spec)
+            self._start(spec)
         future = self.futures[spec]
+        deadline = None if timeout is None else time.monotonic() + timeout
         try:
-            document = future.result(timeout=timeout)
-        except Exception as e:  # the task's own error after its retries, or KilledWorker
+            while not future.done():
+                self._top_up()
+                running = [f for f in self.futures.values() if not f.done()]
+                left = None if deadline is None else max(0.0, deadline - time.monotonic())
+                wait(running, timeout=left, return_when="FIRST_COMPLETED")
+            self._top_up()
+            document = future.result()
+        except Exception as e:  # the task's own error after its retries, KilledWorker, or the timeout
             raise RunFailed(f"run {spec.label} failed: {_failure(e, self.retries)}") from None
         outcome = deliver(spec, document, self.results_dir)
         with contextlib.suppress(Exception):  # the worker's own copy, where it has no shared disk
@@ -231,6 +253,7 @@ class DaskEngine:
         return self.client.run(os.getpid)
 
     def close(self) -> None:
+        self.queue.clear()
         for future in self.futures.values():
             future.cancel()
         self.client.close()
