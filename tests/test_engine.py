@@ -13,6 +13,7 @@ import json
 import os
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -23,7 +24,6 @@ import pytest
 from tuning import strategies
 from tuning.core.budget import BUDGETS
 from tuning.execution.engine import DaskEngine, RunFailed, RunSpec, SerialEngine, _failure
-from tuning.execution.runner import execute
 from tuning.execution.workdir import WORK_DIR
 
 from documents import outcome
@@ -49,8 +49,8 @@ def _victim(results: Path, workers: dict[str, int], deadline: float) -> tuple[st
 
 
 @pytest.mark.training
-def test_a_worker_killed_mid_run_costs_nothing(tmp_path: Path) -> None:
-    serial = {name: outcome(execute(strategies.get(name), BUDGET, seed=0).to_json()) for name in NAMES}
+def test_a_worker_killed_mid_run_costs_nothing(tmp_path: Path, smoke_result: Callable[[str], dict[str, Any]]) -> None:
+    serial = {name: outcome(smoke_result(name)) for name in NAMES}
     specs = [RunSpec(name, BUDGET.name, 0) for name in NAMES]
     results = tmp_path / "results"
     deadline = time.monotonic() + TIMEOUT

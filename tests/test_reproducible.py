@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 
 from tuning import strategies
@@ -13,9 +16,9 @@ from documents import outcome
 
 @pytest.mark.training
 @pytest.mark.parametrize("name", [n for n in strategies.names() if strategies.get(n).available()])
-def test_same_seed_same_run(name: str) -> None:
+def test_same_seed_same_run(name: str, smoke_result: Callable[[str], dict[str, Any]]) -> None:
     strategy, budget = strategies.get(name), BUDGETS["smoke"]
-    first = outcome(execute(strategy, budget, seed=0).to_json())
+    first = outcome(smoke_result(name))  # the session's run of it (the resume and Dask tests compare with it too)
     second = outcome(execute(strategy, budget, seed=0).to_json())
     assert first == second
     assert first["epochs_trained"] <= budget.epoch_budget

@@ -18,7 +18,9 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -26,7 +28,6 @@ from hypothesis import settings
 from tuning import strategies
 from tuning.cli import main
 from tuning.core.budget import BUDGETS
-from tuning.execution.runner import execute
 from tuning.execution.workdir import work_path
 
 from documents import outcome
@@ -79,10 +80,10 @@ def _kill_at(cmd: list[str], work: Path, delay: float) -> bool:
 @pytest.mark.training
 @pytest.mark.parametrize("name", [n for n in strategies.names() if strategies.get(n).available()])
 def test_a_killed_run_resumes_to_the_uninterrupted_result(
-    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], smoke_result: Callable[[str], dict[str, Any]]
 ) -> None:
-    reference = execute(strategies.get(name), BUDGET, seed=0)
-    window = 1.5 * reference.wall_clock_seconds + 1.0  # data loading and the test score included
+    reference = smoke_result(name)
+    window = 1.5 * reference["wall_clock_seconds"] + 1.0  # data loading and the test score included
     rng = random.Random(None if THOROUGH else name)
     results = tmp_path / "results"
     args = ["run", "--strategy", name, "--seed", "0", "--budget", BUDGET.name, "--results-dir", str(results)]
@@ -109,7 +110,7 @@ def test_a_killed_run_resumes_to_the_uninterrupted_result(
     assert Path(out.strip().splitlines()[-1]) == result_file
     assert not work.exists(), "the work folder outlived its result file"
     resumed = json.loads(result_file.read_text())
-    assert outcome(resumed) == outcome(reference.to_json()), f"kills (delay s, trials, over, written): {kills}"
+    assert outcome(resumed) == outcome(reference), f"kills (delay s, trials, over, written): {kills}"
 
     # Finished trials are not trained again: the last process trained only what the checkpoint lacked,
     # and every process that found a checkpoint continued from it.
