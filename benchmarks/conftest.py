@@ -3,12 +3,20 @@
 Each selected (strategy, seed) is one benchmarked run; the throughput
 benchmark measures this machine's speed in the same session (the speed
 gate's calibration); at the end the report of the budget's results prints.
+A run whose complete result file exists is skipped (``--force`` reruns it);
+an interrupted run continues from its work folder (``--fresh`` discards it).
+The runs go to an engine (``tuning.execution.engine``): this process, a
+local Dask cluster of ``--workers`` single-threaded processes, or an
+existing Dask cluster (``--scheduler``); every selected run is queued when
+the session starts, as many run at once as there are worker threads, and
+each test waits for its own.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,6 +32,9 @@ from tuning.bench.side_by_side import summary as side_by_side_summary
 from tuning.core.budget import BUDGETS
 from tuning.core.errors import UsageError
 from tuning.core.seeds import parse_seeds
+from tuning.execution.engine import Engine, RunSpec, make_engine
+from tuning.execution.runner import already_done
+from tuning.results import result_path
 from tuning.terminal import quiet_stderr
 
 
@@ -33,6 +44,10 @@ class Selection:
     seeds: list[int]
     strategies: list[str]
     results_dir: Path
+    workers: int
+    scheduler: str | None
+    force: bool
+    fresh: bool
 
 
 SELECTION = pytest.StashKey[Selection]()
@@ -57,6 +72,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default="smoke",
         help="budget of the side-by-side run against the seed example's code path (default: smoke, the cheapest)",
     )
+    group.addoption(
+        "--workers",
+        default="auto",
+        help="N: runs on a local Dask cluster of N single-threaded worker processes (127.0.0.1 only); "
+        "1: one after another in this process; auto (default): one per core",
+    )
+    group.addoption(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="send the runs to an existing Dask cluster (tls://HOST:PORT or tcp://HOST:PORT) instead",
+    )
+    group.addoption("--force", action="store_true", help="rerun runs whose complete result file exists")
+    group.addoption(
+        "--fresh", action="store_true", help="discard interrupted runs' work folders instead of continuing them"
+    )
 
 
 def _names(text: str | None) -> list[str]:
@@ -78,7 +109,24 @@ def _selection(config: pytest.Config) -> Selection:
         raise pytest.UsageError(f"unknown strategies {', '.join(unknown)}; choose from {', '.join(strategies.names())}")
     if not chosen:
         chosen = [n for n in strategies.names() if strategies.get(n).available()]
-    return Selection(budget, seeds, chosen, Path(config.getoption("--results-dir")))
+    return Selection(
+        budget,
+        seeds,
+        chosen,
+        Path(config.getoption("--results-dir")),
+        _workers(config.getoption("--workers")),
+        config.getoption("--scheduler"),
+        config.getoption("--force"),
+        config.getoption("--fresh"),
+    )
+
+
+def _workers(text: str) -> int:
+    if text == "auto":
+        return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+    if not text.isdigit() or int(text) < 1:
+        raise pytest.UsageError(f"--workers must be a positive integer or auto, got {text!r}")
+    return int(text)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -121,6 +169,42 @@ def budget_name(selection: Selection) -> str:
 @pytest.fixture(scope="session")
 def results_dir(selection: Selection) -> Path:
     return selection.results_dir
+
+
+def done(selection: Selection, spec: RunSpec) -> Path | None:
+    """The run's result file when it is complete and not to be rerun."""
+    if selection.force or not already_done(selection.results_dir, spec.strategy, BUDGETS[spec.budget], spec.seed):
+        return None
+    return result_path(selection.results_dir, spec.budget, spec.strategy, spec.seed)
+
+
+@pytest.fixture
+def spec(selection: Selection, strategy_name: str, seed: int) -> RunSpec:
+    return RunSpec(strategy_name, selection.budget, seed)
+
+
+@pytest.fixture
+def done_file(selection: Selection, spec: RunSpec) -> Path | None:
+    """This run's complete result file, when the bench is to skip it."""
+    return done(selection, spec)
+
+
+@pytest.fixture(scope="session")
+def engine(request: pytest.FixtureRequest, selection: Selection) -> Iterator[Engine]:
+    """The engine, with every collected run that is not done already queued on it."""
+    specs = [
+        RunSpec(item.callspec.params["strategy_name"], selection.budget, item.callspec.params["seed"])
+        for item in request.session.items
+        if hasattr(item, "callspec") and {"strategy_name", "seed"} <= set(item.callspec.params)
+    ]
+    pending = [spec for spec in specs if done(selection, spec) is None]
+    workers = min(selection.workers, max(1, len(pending)))
+    engine = make_engine(selection.results_dir, workers, selection.scheduler, selection.fresh)
+    try:
+        engine.submit(pending)
+        yield engine
+    finally:
+        engine.close()
 
 
 @pytest.fixture(scope="session")

@@ -85,3 +85,14 @@ def result_file(strategy: str, seed: int, test_accuracy: float, **kwargs: Any) -
     """``result_document`` read as the report reads a file (in memory, no file written)."""
     document = result_document(strategy, seed, test_accuracy, **kwargs)
     return ResultFile(Path(f"{strategy}-seed{seed}.json"), RunResult.from_json(document))
+
+
+TIMINGS = {"seconds", "train_seconds"}  # what a trial record measures rather than computes
+
+
+def outcome(result: dict[str, Any]) -> dict[str, Any]:
+    """What a run computed, timings left out: two runs of one (strategy, budget, seed) on one machine
+    agree on all of it, however often either was interrupted."""
+    trials = [{k: v for k, v in t.items() if k not in TIMINGS} for t in result["trials"]]
+    kept = ("strategy", "seed", "budget", "strategy_settings", "split", "best", "epochs_trained", "samples_trained")
+    return {"trials": trials, "skipped": result["trials_skipped_over_budget"], **{k: result[k] for k in kept}}

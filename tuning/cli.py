@@ -77,6 +77,12 @@ def _parser() -> argparse.ArgumentParser:
         help="where result files go (default: results/)",
     )
     run.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    run.add_argument("--force", action="store_true", help="run even if a complete result file exists (it is replaced)")
+    run.add_argument(
+        "--fresh",
+        action="store_true",
+        help="discard the work folder an interrupted run left (DIR/<budget>/.work/<strategy>-seed<N>) instead of continuing it",
+    )
 
     sub.add_parser("strategies", help="list the strategies, a line each")
 
@@ -181,7 +187,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             ensure_writable(args.results_dir / args.budget)  # refused before Keras is even imported
             from tuning.execution.runner import run_to_file
 
-            print(run_to_file(args.strategy, args.seed, args.budget, args.results_dir, quiet=args.quiet))
+            path = run_to_file(
+                args.strategy,
+                args.seed,
+                args.budget,
+                args.results_dir,
+                quiet=args.quiet,
+                force=args.force,
+                fresh=args.fresh,
+            )
+            print(path)
             return 0
         if args.command == "gate":
             return _gate(args.directory, args.baseline, args.write)

@@ -48,6 +48,11 @@ class ResultFile:
         return self.result.environment
 
 
+def hidden(path: Path) -> bool:
+    """Under a hidden folder (an interrupted run's ``.work``) or hidden itself: never a result to report."""
+    return any(part.startswith(".") for part in path.parts)
+
+
 def load(directory: Path, warn: Callable[[str], None]) -> list[ResultFile]:
     """Every reportable result under ``directory`` (recursively); ``warn`` hears each file skipped and why."""
     directory = Path(directory)
@@ -57,7 +62,7 @@ def load(directory: Path, warn: Callable[[str], None]) -> list[ResultFile]:
         raise UsageError(f"not a directory: {directory}")
     runs: list[ResultFile] = []
     seen: dict[tuple[Any, ...], Path] = {}
-    paths = sorted(p for p in directory.rglob("*.json") if p.is_file())
+    paths = sorted(p for p in directory.rglob("*.json") if p.is_file() and not hidden(p.relative_to(directory)))
     local = {p for p in paths if LOCAL in p.relative_to(directory).parts[:-1]}
     if local:
         # The bench writes a user's runs to results/local/; beside the reference they would be duplicates.

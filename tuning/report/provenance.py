@@ -68,6 +68,14 @@ def seed_list(seeds: Iterable[int]) -> str:
     return ", ".join(parts)
 
 
+def files(runs: Sequence[ResultFile]) -> str:
+    """Which files a table was made from, grouped by folder: ``results/smoke/: grid-seed0.json, ...``."""
+    folders: dict[str, list[str]] = {}
+    for run in sorted(runs, key=lambda r: str(r.path)):
+        folders.setdefault(str(run.path.parent), []).append(run.path.name)
+    return "; ".join(f"{folder}/: {', '.join(names)}" for folder, names in folders.items())
+
+
 def provenance(runs: Sequence[ResultFile]) -> list[tuple[str, str]]:
     """(label, text) lines saying how a table was made; disagreeing runs list every value."""
     b = runs[0].result.budget
@@ -96,5 +104,6 @@ def provenance(runs: Sequence[ResultFile]) -> list[tuple[str, str]]:
         ("Versions", versions or "not recorded"),
         ("Commit", _distinct(_commit(r.environment) for r in runs)),
         ("Runs", f"{len(runs)} result files" + (f", created {created[0]} to {created[-1]}" if created else "")),
+        ("Files", files(runs)),
         ("Made by", f"python -m tuning report (tuning/report/) from the result files alone, with {report_versions()}"),
     ]
