@@ -3,15 +3,24 @@
 Each selected (strategy, seed) is one benchmarked run; the throughput
 benchmark measures this machine's speed in the same session (the speed
 gate's calibration); at the end the report of the budget's results prints.
+A run whose complete result file exists is skipped (``--force`` reruns it);
+an interrupted run continues from its work folder (``--fresh`` discards it).
+The runs go to an engine (``tuning.execution.engine``): this process, a
+local Dask cluster of ``--workers`` single-threaded processes, or an
+existing Dask cluster (``--scheduler``); every selected run is queued when
+the session starts, as many run at once as there are worker threads, and
+each test waits for its own.
 ``--mode replay`` replays the searches against the budget's replay table
-instead of training (``tuning replay``); then only the searches run, and the
-report ends with how the replay agrees with the live results.
+instead of training (``tuning replay``): then only the searches run, in this
+process (a replay takes milliseconds), always afresh, and the report ends
+with how the replay agrees with the live results (``REPLAY.md``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,7 +36,9 @@ from tuning.bench.side_by_side import summary as side_by_side_summary
 from tuning.core.budget import BUDGETS
 from tuning.core.errors import UsageError
 from tuning.core.seeds import parse_seeds
-from tuning.results import replay_dir
+from tuning.execution.engine import Engine, RunSpec, make_engine
+from tuning.execution.runner import already_done
+from tuning.results import replay_dir, result_path
 from tuning.terminal import quiet_stderr
 
 
@@ -37,6 +48,10 @@ class Selection:
     seeds: list[int]
     strategies: list[str]
     results_dir: Path
+    workers: int
+    scheduler: str | None
+    force: bool
+    fresh: bool
     mode: str = "live"
     table_dir: Path = Path("results/replay")
 
@@ -52,16 +67,37 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--seeds", default=None, help="comma-separated seeds or ranges, e.g. 0,1 or 0-9 (default: the budget's own)"
     )
     group.addoption("--strategies", default=None, help="comma-separated strategy names (default: all available)")
-    group.addoption("--results-dir", default="results", help="result files go under DIR/<budget>/ (default: results)")
+    group.addoption(
+        "--results-dir",
+        default="results/local",
+        help="result files go under DIR/<budget>/ (default: results/local, git-ignored; the committed reference "
+        "is results/<budget>/, written only by an explicit --results-dir results)",
+    )
+    group.addoption(
+        "--example-budget",
+        default="smoke",
+        help="budget of the side-by-side run against the seed example's code path (default: smoke, the cheapest)",
+    )
+    group.addoption(
+        "--workers",
+        default="auto",
+        help="N: runs on a local Dask cluster of N single-threaded worker processes (127.0.0.1 only); "
+        "1: one after another in this process; auto (default): one per core",
+    )
+    group.addoption(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="send the runs to an existing Dask cluster (tls://HOST:PORT or tcp://HOST:PORT) instead",
+    )
+    group.addoption("--force", action="store_true", help="rerun runs whose complete result file exists")
     group.addoption("--mode", default="live", choices=("live", "replay"),
                     help="live: train (default); replay: answer from the budget's replay table (tuning replay)")  # fmt: skip
     group.addoption(
         "--table-dir", default="results/replay", help="replay tables in DIR/<budget>/ (default: results/replay)"
     )
     group.addoption(
-        "--example-budget",
-        default="smoke",
-        help="budget of the side-by-side run against the seed example's code path (default: smoke, the cheapest)",
+        "--fresh", action="store_true", help="discard interrupted runs' work folders instead of continuing them"
     )
 
 
@@ -84,8 +120,26 @@ def _selection(config: pytest.Config) -> Selection:
         raise pytest.UsageError(f"unknown strategies {', '.join(unknown)}; choose from {', '.join(strategies.names())}")
     if not chosen:
         chosen = [n for n in strategies.names() if strategies.get(n).available()]
-    return Selection(budget, seeds, chosen, Path(config.getoption("--results-dir")), config.getoption("--mode"),
-                     Path(config.getoption("--table-dir")))  # fmt: skip
+    return Selection(
+        budget,
+        seeds,
+        chosen,
+        Path(config.getoption("--results-dir")),
+        _workers(config.getoption("--workers")),
+        config.getoption("--scheduler"),
+        config.getoption("--force"),
+        config.getoption("--fresh"),
+        config.getoption("--mode"),
+        Path(config.getoption("--table-dir")),
+    )
+
+
+def _workers(text: str) -> int:
+    if text == "auto":
+        return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+    if not text.isdigit() or int(text) < 1:
+        raise pytest.UsageError(f"--workers must be a positive integer or auto, got {text!r}")
+    return int(text)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -138,6 +192,49 @@ def budget_name(selection: Selection) -> str:
 @pytest.fixture(scope="session")
 def results_dir(selection: Selection) -> Path:
     return selection.results_dir
+
+
+def done(selection: Selection, spec: RunSpec) -> Path | None:
+    """The run's result file when it is complete and not to be rerun (a replay always reruns: milliseconds)."""
+    if (
+        selection.mode == "replay"
+        or selection.force
+        or not already_done(selection.results_dir, spec.strategy, BUDGETS[spec.budget], spec.seed)
+    ):
+        return None
+    return result_path(selection.results_dir, spec.budget, spec.strategy, spec.seed)
+
+
+@pytest.fixture
+def spec(selection: Selection, strategy_name: str, seed: int) -> RunSpec:
+    return RunSpec(strategy_name, selection.budget, seed)
+
+
+@pytest.fixture
+def done_file(selection: Selection, spec: RunSpec) -> Path | None:
+    """This run's complete result file, when the bench is to skip it."""
+    return done(selection, spec)
+
+
+@pytest.fixture(scope="session")
+def engine(request: pytest.FixtureRequest, selection: Selection) -> Iterator[Engine | None]:
+    """The engine, with every collected run that is not done already queued on it (none in replay mode)."""
+    if selection.mode == "replay":
+        yield None
+        return
+    specs = [
+        RunSpec(item.callspec.params["strategy_name"], selection.budget, item.callspec.params["seed"])
+        for item in request.session.items
+        if hasattr(item, "callspec") and {"strategy_name", "seed"} <= set(item.callspec.params)
+    ]
+    pending = [spec for spec in specs if done(selection, spec) is None]
+    workers = min(selection.workers, max(1, len(pending)))
+    engine = make_engine(selection.results_dir, workers, selection.scheduler, selection.fresh)
+    try:
+        engine.submit(pending)
+        yield engine
+    finally:
+        engine.close()
 
 
 @pytest.fixture(scope="session")
@@ -193,13 +290,13 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatu
 
 
 def _agreement(terminalreporter: pytest.TerminalReporter, sel: Selection) -> None:
-    """REPLAY.md, written and shown: the replay beside the live results of the same budget."""
+    """REPLAY.md, written and shown: the replay beside the committed live reference (``results/<budget>/``)."""
     from tuning.execution.replay import live_only
     from tuning.report.agreement import write_report
 
     try:
         path = write_report(sel.budget, sel.results_dir, live_only(), "tox -e bench -- --mode replay",
-                            warn=terminalreporter.write_line)  # fmt: skip
+                            warn=terminalreporter.write_line, live_dir=Path("results"))  # fmt: skip
     except UsageError as e:
         terminalreporter.write_line(str(e))
         return

@@ -16,9 +16,13 @@ profile's ``max_examples`` (see ``tests/space_strategies.py``), so
 
 from __future__ import annotations
 
+import functools
 import os
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, Phase, settings
 
 import tuning  # noqa: F401  (first: it sets the default Keras backend before any test module imports Keras)
@@ -47,3 +51,18 @@ settings.register_profile(
     print_blob=True,
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(scope="session")
+def smoke_result() -> Callable[[str], dict[str, Any]]:
+    """The result document of an uninterrupted smoke run of a strategy (seed 0, no work folder), run once
+    per session and shared by the tests that compare other runs with it (reproducibility, resume, Dask)."""
+    from tuning import strategies
+    from tuning.core.budget import BUDGETS
+    from tuning.execution.runner import execute
+
+    @functools.cache
+    def run(name: str) -> dict[str, Any]:
+        return execute(strategies.get(name), BUDGETS["smoke"], seed=0).to_json()
+
+    return run

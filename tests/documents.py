@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from tuning.core.budget import BUDGETS
-from tuning.core.records import SCHEMA_VERSION
+from tuning.core.records import SCHEMA_VERSION, RunResult
+from tuning.report.load import ResultFile
 
 
 def result_document(
@@ -77,3 +79,20 @@ def result_document(
             "created": f"2026-01-0{1 + seed % 9}T00:00:00+00:00",
         },
     }
+
+
+def result_file(strategy: str, seed: int, test_accuracy: float, **kwargs: Any) -> ResultFile:
+    """``result_document`` read as the report reads a file (in memory, no file written)."""
+    document = result_document(strategy, seed, test_accuracy, **kwargs)
+    return ResultFile(Path(f"{strategy}-seed{seed}.json"), RunResult.from_json(document))
+
+
+TIMINGS = {"seconds", "train_seconds"}  # what a trial record measures rather than computes
+
+
+def outcome(result: dict[str, Any]) -> dict[str, Any]:
+    """What a run computed, timings left out: two runs of one (strategy, budget, seed) on one machine
+    agree on all of it, however often either was interrupted."""
+    trials = [{k: v for k, v in t.items() if k not in TIMINGS} for t in result["trials"]]
+    kept = ("strategy", "seed", "budget", "strategy_settings", "split", "best", "epochs_trained", "samples_trained")
+    return {"trials": trials, "skipped": result["trials_skipped_over_budget"], **{k: result[k] for k in kept}}

@@ -381,3 +381,18 @@ def test_a_synthetic_round_trip_through_the_commands(tmp_path: Path, capsys: pyt
 def test_recorded_lines_are_synthetic_recordings_of_the_right_shape() -> None:
     line = recording(SPACE.from_unit([0.5] * SPACE.dimensions()), 0, SMOKE)
     assert table.Recording.from_json(line.to_json(), "here") == line
+
+
+def test_a_report_never_pools_replays_with_live_runs(tmp_path: Path) -> None:
+    from tuning.report.load import by_budget, load
+
+    live = RunResult.from_json(result_document("random", 0, 0.9)).to_json()
+    replayed = live | {"mode": "replay", "replay": {}}
+    write_atomic(tmp_path / "smoke" / "random-seed0.json", live)
+    write_atomic(tmp_path / "replay" / "smoke" / "random-seed0.json", replayed)
+    warnings: list[str] = []
+    assert [r.result.mode for r in load(tmp_path, warnings.append)] == ["live"]
+    assert any("replay/ folders" in w for w in warnings)
+    assert [r.result.mode for r in load(tmp_path / "replay", warnings.append)] == ["replay"]
+    write_atomic(tmp_path / "smoke" / "random-seed1.json", replayed | {"seed": 1})  # side by side in one folder
+    assert sorted(key[-1] for key in by_budget(load(tmp_path / "smoke", warnings.append))) == ["live", "replay"]

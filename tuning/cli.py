@@ -28,10 +28,31 @@ def _seed(text: str) -> int:
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number")
+    return value
+
+
+def _optimum(text: str) -> tuple[str, float]:
+    budget, _, value = text.partition("=")
+    try:
+        accuracy = float(value)
+    except ValueError:
+        accuracy = float("nan")
+    if not budget or not 0 < accuracy <= 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not BUDGET=ACCURACY with an accuracy in (0, 1]")
+    return budget, accuracy
+
+
 def _parser() -> argparse.ArgumentParser:
     from tuning import strategies
     from tuning.core.budget import BUDGETS
-    from tuning.report import FORMATS
+    from tuning.report import FORMATS, TABLES
 
     parser = _Parser(prog="tuning", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -56,6 +77,12 @@ def _parser() -> argparse.ArgumentParser:
         help="where result files go (default: results/)",
     )
     run.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    run.add_argument("--force", action="store_true", help="run even if a complete result file exists (it is replaced)")
+    run.add_argument(
+        "--fresh",
+        action="store_true",
+        help="discard the work folder an interrupted run left (DIR/<budget>/.work/<strategy>-seed<N>) instead of continuing it",
+    )
 
     sub.add_parser("strategies", help="list the strategies, a line each")
 
@@ -65,10 +92,36 @@ def _parser() -> argparse.ArgumentParser:
         "--format", choices=FORMATS, default="github", help="github (Markdown, default), latex (booktabs) or csv"
     )
     report.add_argument(
+        "--table",
+        choices=("all", *TABLES),
+        default="all",
+        help="one table only: " + ", ".join(TABLES) + " (csv holds one table per file, so it needs one)",
+    )
+    report.add_argument(
         "--plot",
         type=Path,
         metavar="PATH",
-        help="also write anytime curves to PATH.png and PATH.svg (a .png/.svg suffix is replaced)",
+        help="also write anytime curves to PATH.png/.svg and the critical-difference diagram to PATH-cd.png/.svg",
+    )
+    report.add_argument(
+        "--reference",
+        type=Path,
+        metavar="REF",
+        help="put these runs beside the runs under REF (e.g. the committed results/): same budget, strategy, seed",
+    )
+    report.add_argument(
+        "--spread",
+        type=_positive,
+        default=None,
+        metavar="PP",
+        help="with --reference: the cross-machine spread in accuracy points (default: 0.76, measured Xeon vs EPYC)",
+    )
+    report.add_argument(
+        "--optimum",
+        type=_optimum,
+        action="append",
+        metavar="BUDGET=ACC",
+        help="the best validation accuracy possible at BUDGET (a replay table knows it): adds normalized regret",
     )
     gate = sub.add_parser(
         "gate", help="compare a smoke bench's results with the committed baseline; exit 1 on a regression"
@@ -146,7 +199,9 @@ def _replay_parsers(sub: argparse._SubParsersAction, budgets: Sequence[str]) -> 
     )
     budget(agreement)
     agreement.add_argument("--results-dir", type=Path, default=Path("results"), metavar="DIR",
-                           help="replays in DIR/replay/<budget>/, live runs in DIR/<budget>/ (default: results)")  # fmt: skip
+                           help="replays in DIR/replay/<budget>/ (default: results)")  # fmt: skip
+    agreement.add_argument("--live-dir", type=Path, default=None, metavar="DIR",
+                           help="live runs in DIR/<budget>/ (default: the results directory)")  # fmt: skip
 
 
 def _seeds(text: str) -> list[int]:
@@ -175,12 +230,14 @@ def _fit(args: argparse.Namespace) -> int:
     return 0
 
 
-def _agreement(budget_name: str, results_dir: Path, command: str) -> Path:
+def _agreement(budget_name: str, results_dir: Path, command: str, live_dir: Path | None = None) -> Path:
     """Write and return ``<results>/replay/<budget>/REPLAY.md`` from the result files alone."""
     from tuning.execution.replay import live_only
     from tuning.report.agreement import write_report
 
-    return write_report(budget_name, results_dir, live_only(), command, warn=lambda m: _say(f"tuning: {m}"))
+    return write_report(
+        budget_name, results_dir, live_only(), command, warn=lambda m: _say(f"tuning: {m}"), live_dir=live_dir
+    )
 
 
 def _replay(args: argparse.Namespace) -> int:
@@ -262,7 +319,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             ensure_writable(args.results_dir / args.budget)  # refused before Keras is even imported
             from tuning.execution.runner import run_to_file
 
-            print(run_to_file(args.strategy, args.seed, args.budget, args.results_dir, quiet=args.quiet))
+            path = run_to_file(
+                args.strategy,
+                args.seed,
+                args.budget,
+                args.results_dir,
+                quiet=args.quiet,
+                force=args.force,
+                fresh=args.fresh,
+            )
+            print(path)
             return 0
         if args.command == "gate":
             return _gate(args.directory, args.baseline, args.write)
@@ -273,13 +339,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "replay":
             return _replay(args)
         if args.command == "agreement":
-            path = _agreement(args.budget, args.results_dir, f"python -m tuning agreement --budget {args.budget}")
+            path = _agreement(args.budget, args.results_dir, f"python -m tuning agreement --budget {args.budget}",
+                              args.live_dir)  # fmt: skip
             sys.stdout.write(path.read_text())
             return 0
         if args.command == "report":
             from tuning.report.command import report
 
-            return report(args.directory, args.format, args.plot)
+            spread = {} if args.spread is None else {"spread_pp": args.spread}
+            return report(args.directory, args.format, args.plot, table=args.table, reference=args.reference,
+                          optimum=dict(args.optimum or []), **spread)  # fmt: skip
     except UsageError as e:
         print(f"tuning: error: {e}", file=sys.stderr)
         return 2

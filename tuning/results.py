@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from tuning.core.budget import Budget
 from tuning.core.errors import UsageError
 from tuning.core.records import RecordError, RunResult
 
@@ -80,3 +81,14 @@ def read_result(path: Path) -> RunResult:
         return RunResult.from_json(read_json(path))
     except RecordError as e:
         raise ResultError(f"{path}: {e}") from None
+
+
+def completed(path: Path, strategy: str, budget: Budget, seed: int) -> bool:
+    """Whether ``path`` holds a complete, readable result of this very run (same budget sizes)."""
+    try:
+        result = read_result(path)
+    except ResultError:
+        return False
+    sizes = ("name", "n_train", "n_val", "epochs", "trials")
+    same_budget = all(getattr(result.budget, k) == getattr(budget, k) for k in sizes)
+    return result.strategy == strategy and result.seed == seed and same_budget

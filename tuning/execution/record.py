@@ -145,9 +145,11 @@ def _objective(budget_name: str, seed: int) -> Any:
 def train(task: Task, budget_name: str, label: str | None = None) -> dict[str, Any]:
     """Train one task with the live objective; its table line, as JSON (runs in a worker process)."""
     budget = BUDGETS[budget_name]
+    from tuning.objectives.live.weights import TrialWeights
+
     objective = _objective(budget_name, task.seed)
+    objective.weights = TrialWeights()  # a recording never continues or tests a trial: keep no weights
     record = objective.evaluate(task.trial_id, task.config, budget.epochs, 0, None)
-    objective.weights.pop(task.trial_id, None)  # a recording never continues or tests a trial
     provenance = {**_environment(), "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")}
     if label:
         provenance["label"] = label

@@ -3,14 +3,19 @@
 The run trains every trial through ``SearchLoop``, takes the trial with the
 best validation accuracy, scores its weights once on the test images, and
 (``run_to_file``) writes ``<results>/<budget>/<strategy>-seed<N>.json``
-atomically.
+atomically.  Its state lives in a work folder beside that file
+(``tuning.execution.workdir``) until the file is written, so running the
+same command again after a kill continues where it stopped; a run whose
+complete result file exists is not run again unless forced.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +25,15 @@ from tuning.core.errors import RunError, UsageError
 from tuning.core.records import BestTrial, RunResult, TrialRecord
 from tuning.core.seeds import check_seed
 from tuning.core.space import SPACE, Space
-from tuning.execution.loop import Progress, SearchLoop, last_line
+from tuning.execution.loop import Progress, SearchLoop, StateError, last_line
 from tuning.execution.provenance import environment
+from tuning.execution.workdir import DISCARD_HINT, WorkFolder, discard_idle, fingerprint, work_path
 from tuning.objectives.base import Objective, unmet
-from tuning.results import ensure_writable, result_path, write_result
+from tuning.objectives.live import backend
+from tuning.results import completed, ensure_writable, result_path, write_result
 from tuning.strategies.base import Strategy
+
+Log = Callable[[str], None]
 
 
 def resolve(strategy_name: str, budget_name: str, seed: int) -> tuple[Strategy, Budget]:
@@ -45,6 +54,10 @@ def resolve(strategy_name: str, budget_name: str, seed: int) -> tuple[Strategy, 
     return strategy, BUDGETS[budget_name]
 
 
+def stderr_log(message: str) -> None:
+    print(f"tuning: {message}", file=sys.stderr, flush=True)
+
+
 def stderr_progress(label: str) -> Progress:
     started = time.perf_counter()
 
@@ -60,15 +73,43 @@ def stderr_progress(label: str) -> Progress:
     return report
 
 
-def live(strategy: Strategy, budget: Budget, seed: int, space: Space = SPACE) -> Objective:
+def live(strategy: Strategy, budget: Budget, seed: int, space: Space = SPACE, weights: Path | None = None) -> Objective:
     """The live objective for this run; a missing or corrupt dataset is a usage error."""
     from tuning.objectives.live import live_objective
     from tuning.objectives.live.data import DataError
 
     try:
-        return live_objective(budget, seed, strategy.training, space)
+        return live_objective(budget, seed, strategy.training, space, weights_dir=weights)
     except DataError as e:
         raise UsageError(str(e)) from None
+
+
+def run_fingerprint(
+    strategy: Strategy, budget: Budget, seed: int, space: Space = SPACE, objective: str = "live"
+) -> dict[str, object]:
+    """What a work folder must agree on to be continued by this run (``workdir.fingerprint``)."""
+    settings = {**strategy.settings(space, budget), "training": strategy.training, "objective": objective}
+    return fingerprint(strategy.name, budget, seed, space, settings, backend.versions())
+
+
+@contextlib.contextmanager
+def resumable(
+    strategy: Strategy, budget: Budget, seed: int, folder: Path, fresh: bool = False, quiet: bool = False
+) -> Iterator[tuple[RunResult, WorkFolder]]:
+    """Run live, continuing from (and checkpointing to) the work folder ``folder``; yield the result with
+    the folder, still locked, for the caller to write the result and then discard the folder.
+
+    The data are loaded and checked before the folder is touched, so that bad input writes nothing."""
+    objective = live(strategy, budget, seed, weights=WorkFolder(folder).weights)
+    with WorkFolder.open(folder, run_fingerprint(strategy, budget, seed), fresh) as work:
+        label = f"{strategy.name} seed {seed} {budget.name}"
+        progress, log = (None, None) if quiet else (stderr_progress(label), stderr_log)
+        try:
+            result = execute(strategy, budget, seed, objective, progress=progress, work=work, log=log)
+        except RunError:  # the run is over (its trials kept failing): nothing to continue
+            work.discard()
+            raise
+        yield result, work
 
 
 def execute(
@@ -78,26 +119,47 @@ def execute(
     objective: Objective | None = None,
     space: Space = SPACE,
     progress: Progress | None = None,
-    workdir: Path | None = None,
+    work: WorkFolder | None = None,
+    log: Log | None = None,
     persist: bool = True,
     env: dict[str, Any] | None = None,
 ) -> RunResult:
-    """Search, pick, test; return the run's result (nothing is written here).
+    """Search, pick, test; return the run's result (nothing is written here but the work folder).
 
-    ``objective`` defaults to live training; ``workdir`` holds Keras Tuner's
-    oracle state (a temporary folder when None), written after every trial
-    unless ``persist`` is false (a replay: ``SearchLoop``'s ``persist``).
-    ``env`` is the provenance to record (``environment()`` when None; a replay
-    of hundreds of runs passes one it measured once).
+    ``objective`` defaults to live training (its trial weights kept in the
+    work folder).  With ``work`` the search continues from the folder's last
+    checkpoint and checkpoints after every trial; without it the state lives
+    in a temporary folder and dies with the process.  ``persist=False`` also
+    skips Keras Tuner's own per-trial saves (a replay: ``SearchLoop``'s
+    ``persist``); ``env`` is the provenance to record (``environment()`` when
+    None; a replay of hundreds of runs passes one it measured once).
     """
-    objective = objective if objective is not None else live(strategy, budget, seed, space)
+    if objective is None:
+        objective = live(strategy, budget, seed, space, work.weights if work is not None else None)
     missing = unmet(strategy.needs, objective)
     if missing:
         raise UsageError(f"strategy {strategy.name!r} needs {', '.join(missing)}, which this objective does not offer")
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="tuning-") as scratch:
-        loop = SearchLoop(strategy.make_oracle(space, budget, seed), objective, space, budget,
-                          str(workdir or scratch), progress=progress, persist=persist)  # fmt: skip
+    saved = work.load() if work is not None else None
+    before = float(saved.get("elapsed_seconds", 0.0)) if saved else 0.0  # what earlier processes spent
+    resumes = int(saved.get("resumes", 0)) + 1 if saved else 0
+
+    def save(state: dict[str, object]) -> None:
+        assert work is not None
+        work.save({**state, "elapsed_seconds": before + time.perf_counter() - started, "resumes": resumes})
+
+    with contextlib.ExitStack() as stack:
+        tuner_dir = str(work.tuner) if work else stack.enter_context(tempfile.TemporaryDirectory(prefix="tuning-"))
+        loop = SearchLoop(strategy.make_oracle(space, budget, seed), objective, space, budget, tuner_dir,
+                          progress=progress, checkpoint=save if work else None, persist=persist)  # fmt: skip
+        if work is not None and saved is not None:
+            try:
+                loop.restore(saved)
+            except (StateError, KeyError, TypeError, ValueError) as e:
+                raise UsageError(f"work folder {work.path} cannot be continued: {e}; {DISCARD_HINT}") from None
+            save(loop.state())  # the resume counts even if this process dies before its first trial ends
+            if log:
+                log(f"resumed from {work.path}: {len(loop.records)} trials done, epochs {loop.epochs_used}")
         try:
             records = loop.search()
         except RuntimeError as e:  # Keras Tuner gives up after consecutive failed trials
@@ -107,7 +169,7 @@ def execute(
             errors = [r.extra.get("error", "") for r in records if r.extra.get("error")]
             raise RunError(f"no trial completed ({len(records)} ran); last error: {errors[-1] if errors else 'none'}")
         test_loss, test_accuracy = objective.test(best.trial_id, best.hyperparameters)
-    wall = time.perf_counter() - started
+    wall = before + time.perf_counter() - started
     samples = sum(r.samples for r in records)
     train_seconds = sum(r.train_seconds for r in records)
     return RunResult(
@@ -132,15 +194,40 @@ def execute(
         samples_trained=samples,
         train_seconds=train_seconds,
         throughput_samples_per_second=samples / train_seconds if train_seconds > 0 else None,
-        environment=env if env is not None else environment(),
+        environment={**(env if env is not None else environment()), "resumes": resumes},
     )
 
 
-def run_to_file(strategy_name: str, seed: int, budget_name: str, results_dir: Path, quiet: bool = False) -> Path:
-    """The whole of ``tuning run``: check, search, write; return the result file's path."""
+def already_done(results_dir: Path, strategy: str, budget: Budget, seed: int) -> bool:
+    """Whether the run's complete result file exists; if so, a work folder that a process killed
+    between writing the file and removing the folder left behind is removed too."""
+    if not completed(result_path(results_dir, budget.name, strategy, seed), strategy, budget, seed):
+        return False
+    discard_idle(work_path(results_dir, budget.name, strategy, seed))
+    return True
+
+
+def run_to_file(
+    strategy_name: str,
+    seed: int,
+    budget_name: str,
+    results_dir: Path,
+    quiet: bool = False,
+    force: bool = False,
+    fresh: bool = False,
+) -> Path:
+    """The whole of ``tuning run``: check, skip when done (unless ``force``), search (continuing
+    from the work folder unless ``fresh``), write, remove the work folder; return the result file's path."""
     strategy, budget = resolve(strategy_name, budget_name, seed)
     results_dir = Path(results_dir)
     ensure_writable(results_dir / budget.name)
-    label = f"{strategy.name} seed {seed} {budget.name}"
-    result = execute(strategy, budget, seed, progress=None if quiet else stderr_progress(label))
-    return write_result(result_path(results_dir, budget.name, strategy.name, seed), result)
+    path = result_path(results_dir, budget.name, strategy.name, seed)
+    if not force and already_done(results_dir, strategy.name, budget, seed):
+        if not quiet:
+            stderr_log(f"{path} is complete; not run again (--force reruns it)")
+        return path
+    folder = work_path(results_dir, budget.name, strategy.name, seed)
+    with resumable(strategy, budget, seed, folder, fresh, quiet) as (result, work):
+        write_result(path, result)
+        work.discard()
+    return path

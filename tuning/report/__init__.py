@@ -4,16 +4,26 @@ Data flows one way: this package only reads result files; it never imports
 Keras or TensorFlow, so a report is quick and runs where nothing was trained.
 
 Per budget found under DIR (mixed budgets are reported one section per
-budget, never pooled: their accuracies are not comparable) it prints a
-summary table, one row per strategy, sorted by mean rank across seeds; a
-pairwise table (paired test-accuracy differences over shared seeds, with the
-Wilcoxon signed-rank p-value); and under each table its provenance, so a
-pasted table still says how it was made.
+budget, never pooled: their accuracies are not comparable) it prints, each
+table with its notes and provenance so a pasted table still says how it was
+made:
+
+* a summary, one row per strategy, sorted by mean rank across seeds (IQM with
+  a bootstrap CI from ``MIN_RUNS_FOR_CI`` runs, the range below);
+* the Friedman test over the seeds every strategy ran;
+* the pairwise table: paired differences, Wilcoxon signed-rank p with Holm's
+  correction (the post hoc), and the probability of improvement;
+* anytime mean ranks (and normalized regret where the optimum is known);
+* with ``--reference DIR``, this machine's runs against the reference's.
 
 Modules: ``command`` (the command itself), ``load`` (files -> records, bad ones named and skipped),
-``statistics``, ``provenance``, ``tables`` (numbers -> Markdown, LaTeX, CSV)
-and ``plots`` (which imports tables, never the other way).  A new statistic
-goes in ``statistics`` and gets a column or table in ``tables``.
+``statistics`` (aggregates, intervals, ranks), ``significance`` (Friedman, Wilcoxon, Holm),
+``anytime`` (curves along the budget), ``compare`` (local against reference), ``provenance``,
+``tables`` (numbers -> Markdown, LaTeX, CSV) and ``plots`` (anytime curves and the critical-difference
+diagram; it imports tables, never the other way).  A new statistic goes in ``statistics`` or
+``significance`` and gets a column or table in ``tables``.
 """
 
-FORMATS = ("github", "latex", "csv")  # here, so the command line can list them without importing scipy
+# Here, so the command line can list them without importing scipy.
+FORMATS = ("github", "latex", "csv")
+TABLES = ("summary", "friedman", "pairwise", "anytime", "reference")

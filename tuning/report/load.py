@@ -9,9 +9,10 @@ from typing import Any
 
 from tuning.core.errors import UsageError
 from tuning.core.records import RunResult
-from tuning.results import ResultError, read_result
+from tuning.results import REPLAY_DIR, ResultError, read_result
 
 BUDGET_KEYS = ("name", "n_train", "n_val", "epochs", "trials", "epoch_budget")
+LOCAL = "local"  # results/local/: this machine's bench, never part of a report on the reference above it
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,11 @@ class ResultFile:
         return self.result.environment
 
 
+def hidden(path: Path) -> bool:
+    """Under a hidden folder (an interrupted run's ``.work``) or hidden itself: never a result to report."""
+    return any(part.startswith(".") for part in path.parts)
+
+
 def load(directory: Path, warn: Callable[[str], None]) -> list[ResultFile]:
     """Every reportable result under ``directory`` (recursively); ``warn`` hears each file skipped and why."""
     directory = Path(directory)
@@ -57,7 +63,21 @@ def load(directory: Path, warn: Callable[[str], None]) -> list[ResultFile]:
         raise UsageError(f"not a directory: {directory}")
     runs: list[ResultFile] = []
     seen: dict[tuple[Any, ...], Path] = {}
-    paths = sorted(p for p in directory.rglob("*.json") if p.is_file())
+    paths = sorted(p for p in directory.rglob("*.json") if p.is_file() and not hidden(p.relative_to(directory)))
+    local = {p for p in paths if LOCAL in p.relative_to(directory).parts[:-1]}
+    if local:
+        # The bench writes a user's runs to results/local/; beside the reference they would be duplicates.
+        warn(
+            f"not reading {len(local)} file(s) in {LOCAL}/ folders under {directory} (this machine's runs: "
+            f"report them on their own, or beside this directory with --reference {directory})"
+        )
+        paths = [p for p in paths if p not in local]
+    replays = {p for p in paths if REPLAY_DIR in p.relative_to(directory).parts[:-1]}
+    if replays:
+        # Replays (results/replay/<budget>/) are reported on their own, never inside the live reference's report.
+        warn(f"not reading {len(replays)} file(s) in {REPLAY_DIR}/ folders under {directory} (replays: report them "
+             f"on their own, e.g. tuning report {directory / REPLAY_DIR})")  # fmt: skip
+        paths = [p for p in paths if p not in replays]
     for path in paths:
         try:
             run = ResultFile(path, read_result(path))

@@ -1,111 +1,202 @@
-"""Anytime curves for the report: best validation accuracy so far, against epochs and wall-clock.
+"""Figures for the report: anytime curves (PATH.png/.svg) and the critical-difference diagram (PATH-cd.png/.svg).
 
-One row of two panels per budget; one line per strategy: the mean over seeds
-of each seed's best-so-far curve, with a 95 % t-interval band across seeds.
-A seed's curve is a step function (it changes only when a trial ends), so each
-seed is evaluated exactly on the union of all seeds' steps - no resampling
-error - and a seed that has finished keeps its final best to the right.  A
-line starts once every seed has a scored trial (before that the mean would be
-over a changing set of seeds) and ends in a dot at the last trial's end.
-Matplotlib is imported here only, and with the Agg backend, so tables never
-pay for it and no display is needed.
+Curves, one row per budget: best validation accuracy so far against epochs
+and against wall-clock, the mean rank along the epochs, and normalized regret
+where the optimum is known.  Each strategy's mean over seeds with the band
+``anytime.band_kind`` names in the legend (the range below 10 seeds, a 95 %
+t-interval from there on); a single seed is drawn as its points only.  The
+legend sits outside the axes, never on the data.
+
+The critical-difference diagram (Demšar 2006) places each strategy at its
+mean rank over the seeds every strategy ran and joins those that the post hoc
+(Holm-corrected Wilcoxon, the pairwise table) cannot tell apart; drawn by
+scikit-posthocs.  Matplotlib is imported here only, with the Agg backend, so
+tables never pay for it and no display is needed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-from scipy import stats
 
-from tuning.report.load import ResultFile
+from tuning.report.anytime import RANGE_BAND, T_BAND, band_kind, normalized_regret, strategy_curve
+from tuning.report.provenance import seed_list
+from tuning.report.significance import holm_matrix
+from tuning.report.statistics import ALPHA
 from tuning.report.tables import Section
 
-BAND = "band: 95% t-interval of the mean over seeds (none for one seed)"
 AXES = (("epochs", "epochs trained (cumulative)"), ("seconds", "trial wall-clock, s (cumulative)"))
+STYLE = {"svg.hashsalt": "tuning-report", "font.size": 9}
 
 
-def plot_paths(path: Path) -> tuple[Path, Path]:
-    """``PATH.png`` and ``PATH.svg``; a ``.png`` or ``.svg`` suffix on PATH is replaced, any other kept."""
+def plot_paths(path: Path, suffix: str = "") -> tuple[Path, Path]:
+    """``PATH{suffix}.png`` and ``.svg``; a ``.png`` or ``.svg`` suffix on PATH is replaced, any other kept."""
     path = Path(path)
     stem = path.with_suffix("") if path.suffix.lower() in (".png", ".svg") else path
-    return Path(f"{stem}.png"), Path(f"{stem}.svg")
+    return Path(f"{stem}{suffix}.png"), Path(f"{stem}{suffix}.svg")
 
 
-def best_so_far(run: ResultFile, axis: str) -> tuple[np.ndarray, np.ndarray]:
-    """(cumulative epochs or trial seconds at each trial's end, best validation accuracy so far).
-
-    A trial without a score (failed) moves the x-axis on but not the best;
-    before the first scored trial the best is NaN.
-    """
-    trials = run.result.trials
-    x = np.cumsum([float(getattr(t, axis)) for t in trials])
-    scores = np.array([np.nan if t.val_accuracy_final is None else float(t.val_accuracy_final) for t in trials])
-    return x, np.fmax.accumulate(scores) if len(scores) else scores
+def _save(fig: Any, path: Path, suffix: str = "") -> list[Path]:
+    png, svg = plot_paths(path, suffix)
+    png.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(png, dpi=150, bbox_inches="tight", metadata={"Software": None})
+    fig.savefig(svg, bbox_inches="tight", metadata={"Date": None})
+    return [png, svg]
 
 
-def on_grid(x: np.ndarray, y: np.ndarray, grid: np.ndarray) -> np.ndarray:
-    """A step function (value y[i] from x[i] on) read at ``grid``; NaN before its first step."""
-    index = np.searchsorted(x, grid, side="right") - 1
-    out = np.full(grid.shape, np.nan)
-    ok = index >= 0
-    out[ok] = y[index[ok]]
-    return out
+def _band_title(kinds: set[str]) -> str:
+    if kinds == {RANGE_BAND}:
+        return "mean over seeds; band: range (min, max)"
+    if kinds == {T_BAND}:
+        return "mean over seeds; band: 95% t-interval of the mean"
+    if kinds:
+        return "mean over seeds; band: 95% t-interval of the mean\n(range (min, max) below 10 seeds)"
+    return "one seed each: its points only"
 
 
-def band(curves: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Mean over seeds (rows) and its 95 % t-interval, where at least two seeds have a value."""
-    n = np.sum(~np.isnan(curves), axis=0)
-    safe = np.where(np.isnan(curves), 0.0, curves)
-    mean = np.where(n > 0, safe.sum(axis=0) / np.maximum(n, 1), np.nan)
-    squares = np.where(np.isnan(curves), 0.0, (curves - mean) ** 2).sum(axis=0)
-    sem = np.sqrt(squares / np.maximum(n - 1, 1) / np.maximum(n, 1))
-    half = np.where(n > 1, stats.t.ppf(0.975, np.maximum(n - 1, 1)) * sem, np.nan)
-    return mean, np.clip(mean - half, 0.0, 1.0), np.clip(mean + half, 0.0, 1.0)
+def _draw(ax: Any, x: np.ndarray, mean: np.ndarray, low: np.ndarray, high: np.ndarray, n: int, **style: Any) -> None:
+    """A mean step curve with its band and an end dot, or, for one seed, only its points."""
+    if n == 1:
+        ax.plot(x, mean, "o", markersize=3, **style)
+        return
+    ax.step(x, mean, where="post", **style)
+    ax.plot(x[-1:], mean[-1:], "o", markersize=4, color=style["color"])
+    ax.fill_between(x, low, high, step="post", color=style["color"], alpha=0.2, linewidth=0)
 
 
-def strategy_curve(runs: Sequence[ResultFile], axis: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(grid, mean, low, high) for one strategy's seeds along ``axis``."""
-    steps = [best_so_far(r, axis) for r in runs]
-    grid = np.unique(np.concatenate([x for x, _ in steps])) if steps else np.array([])
-    curves = np.vstack([on_grid(x, y, grid) for x, y in steps]) if len(grid) else np.empty((0, 0))
-    # Start where every seed has a score: a mean over a changing set of seeds can fall, which a best-so-far cannot.
-    complete = ~np.isnan(curves).any(axis=0)
-    return (grid[complete], *band(curves[:, complete]))
+def _curves(section: Section, row_axes: Sequence[Any], colours: dict[str, Any]) -> None:
+    kinds: set[str] = set()
+    a = section.anytime
+    for row in section.rows:
+        runs = [r for r in section.runs if r.strategy == row.strategy]
+        kinds.add(band_kind(len(runs)))
+        style = {"color": colours[row.strategy], "label": f"{row.strategy} (n={len(runs)})"}
+        for ax, (axis, _) in zip(row_axes, AXES):
+            grid, mean, low, high = strategy_curve(runs, axis)
+            if len(grid):
+                _draw(ax, grid, mean, low, high, len(runs), **style)
+        if a is not None and a.regret is not None and len(row_axes) > 3:
+            grid, mean, low, high = strategy_curve(runs, "epochs")
+            if len(grid):
+                to_regret = [normalized_regret(v, a.optimum, a.worst) for v in (mean, high, low)]
+                _draw(row_axes[3], grid, *to_regret, len(runs), color=style["color"])
+    for ax, (_, label) in zip(row_axes, AXES):
+        ax.set_xlabel(label)
+        ax.set_ylabel("best validation accuracy so far")
+    row_axes[0].set_title(f"budget {section.budget}: best so far")
+    row_axes[1].set_title(f"budget {section.budget}: best so far, by wall-clock")
+    ranks = row_axes[2]
+    if a is not None and len(a.strategies) > 1:
+        for name, values in zip(a.strategies, a.ranks):
+            ranks.step(a.grid, values, where="post", color=colours[name])
+        ranks.set_ylim(len(a.strategies) + 0.3, 0.7)  # rank 1 (best) at the top
+        ranks.set_title(f"budget {section.budget}: mean rank over seeds {seed_list(a.seeds)}")
+        ranks.set_xlabel(AXES[0][1])
+        ranks.set_ylabel("mean rank (1 = best)")
+    else:
+        ranks.set_axis_off()
+        ranks.set_title("no mean rank: fewer than 2 strategies on a common seed", fontsize=8)
+    if len(row_axes) > 3:
+        regret = row_axes[3]
+        regret.set_xlabel(AXES[0][1])
+        if a is not None and a.regret is not None:
+            regret.set_yscale("symlog", linthresh=1e-3)
+            regret.set_ylabel("normalized regret (0 = optimum)")
+            regret.set_title(f"budget {section.budget}: optimum {a.optimum:.4g}, worst trial {a.worst:.4g}")
+        else:
+            regret.set_title(f"budget {section.budget}: no --optimum given, no regret")
+            regret.set_axis_off()
+    for ax in row_axes:
+        ax.grid(True, alpha=0.3)
+    row_axes[-1].legend(
+        *row_axes[0].get_legend_handles_labels(),
+        title=_band_title(kinds - {""}),
+        title_fontsize=7,
+        fontsize=8,
+        loc="upper left",
+        bbox_to_anchor=(1.02, 1.0),
+        borderaxespad=0.0,
+    )
 
 
-def plot_sections(sections: Sequence[Section], path: Path) -> list[Path]:
-    """Draw every budget's curves into one figure; write PNG and SVG; return their paths."""
+def _critical_difference(section: Section, ax: Any, colours: dict[str, Any]) -> None:
+    import pandas as pd
+    import scikit_posthocs as sp
+
+    f = section.friedman
+    order = f.strategies
+    sig = pd.DataFrame(holm_matrix(section.pairs, order), index=order, columns=order)
+    sp.critical_difference_diagram(
+        f.mean_ranks,
+        sig,
+        alpha=ALPHA,
+        ax=ax,
+        label_fmt_left="{label} ({rank:.2f})",
+        label_fmt_right="({rank:.2f}) {label}",
+        color_palette={name: colours[name] for name in order},
+    )
+    friedman = "n/a" if f.p_chi2 is None else f"{f.p_chi2:.3g}"
+    ax.set_title(
+        f"budget {section.budget}: mean rank over seeds {seed_list(f.seeds)} (1 = best); a bar joins strategies "
+        f"not significantly different\n(Wilcoxon signed-rank, Holm-corrected, α = {ALPHA}); Friedman p = {friedman}",
+        fontsize=8,
+        pad=18,
+    )
+
+
+def _pyplot() -> Any:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    png, svg = plot_paths(path)
-    png.parent.mkdir(parents=True, exist_ok=True)
+    return plt
+
+
+def _colours(sections: Sequence[Section]) -> dict[str, Any]:
+    """One colour per strategy name, the same in every figure."""
     names = sorted({row.strategy for s in sections for row in s.rows})
-    colours = {name: plt.get_cmap("tab10")(i % 10) for i, name in enumerate(names)}
-    with matplotlib.rc_context({"svg.hashsalt": "tuning-report", "font.size": 9}):
-        fig, axes = plt.subplots(len(sections), 2, figsize=(11, 3.8 * len(sections)), squeeze=False)
-        for row_axes, section in zip(axes, sections):
-            for ax, (axis, label) in zip(row_axes, AXES):
-                for row in section.rows:
-                    runs = [r for r in section.runs if r.strategy == row.strategy]
-                    grid, mean, low, high = strategy_curve(runs, axis)
-                    if not len(grid) or np.all(np.isnan(mean)):
-                        continue
-                    colour = colours[row.strategy]
-                    ax.step(grid, mean, where="post", color=colour, label=f"{row.strategy} (n={len(runs)})")
-                    ax.plot(grid[-1:], mean[-1:], "o", color=colour, markersize=4)
-                    ax.fill_between(grid, low, high, step="post", color=colour, alpha=0.2, linewidth=0)
-                ax.set_xlabel(label)
-                ax.set_ylabel("best validation accuracy so far")
-                ax.set_title(f"budget {section.budget}: mean over seeds")
-                ax.grid(True, alpha=0.3)
-            row_axes[0].legend(title=BAND, title_fontsize=7, fontsize=8, loc="best")
-        fig.tight_layout()
-        fig.savefig(png, dpi=150, metadata={"Software": None})
-        fig.savefig(svg, metadata={"Date": None})
-        plt.close(fig)
-    return [png, svg]
+    return {name: _pyplot().get_cmap("tab10")(i % 10) for i, name in enumerate(names)}
+
+
+def curves_figure(sections: Sequence[Section]) -> Any:
+    """The anytime curves, one row of panels per budget."""
+    plt, colours = _pyplot(), _colours(sections)
+    columns = 4 if any(s.optimum is not None for s in sections) else 3
+    fig, axes = plt.subplots(len(sections), columns, figsize=(5 * columns, 3.8 * len(sections)), squeeze=False)
+    for row_axes, section in zip(axes, sections):
+        _curves(section, row_axes, colours)
+    fig.tight_layout()
+    return fig
+
+
+def cd_figure(sections: Sequence[Section]) -> Any | None:
+    """The critical-difference diagram of every budget where 2 or more strategies share a seed (else None)."""
+    ranked = [s for s in sections if s.friedman.seeds and len(s.friedman.strategies) > 1]
+    if not ranked:
+        return None
+    plt, colours = _pyplot(), _colours(sections)
+    height = sum(1.2 + 0.45 * len(s.rows) for s in ranked)
+    fig, axes = plt.subplots(len(ranked), 1, figsize=(8, height), squeeze=False)
+    for (ax,), section in zip(axes, ranked):
+        _critical_difference(section, ax, colours)
+    fig.tight_layout()
+    return fig
+
+
+def plot_sections(sections: Sequence[Section], path: Path) -> list[Path]:
+    """Write the curves to PATH.png/.svg and the critical-difference diagram to PATH-cd.png/.svg; return the paths."""
+    import matplotlib
+
+    plt = _pyplot()
+    written: list[Path] = []
+    with matplotlib.rc_context(STYLE):
+        for figure, suffix in ((curves_figure, ""), (cd_figure, "-cd")):
+            fig = figure(sections)
+            if fig is not None:
+                written += _save(fig, path, suffix)
+                plt.close(fig)
+    return written

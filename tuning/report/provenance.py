@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from importlib import metadata
 from typing import Any
 
 from tuning.report.load import ResultFile
@@ -45,8 +47,33 @@ def _split(split: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
+def report_versions() -> str:
+    """The versions of what computed the statistics: a p-value or a bootstrap CI may move with them."""
+    names = ("tuning", "scipy", "numpy", "statsmodels", "scikit-posthocs")
+    found = []
+    for name in names:
+        try:
+            found.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            found.append(f"{name} (not installed)")
+    return ", ".join(found)
+
+
 def seed_list(seeds: Iterable[int]) -> str:
-    return ", ".join(str(s) for s in sorted(set(seeds)))
+    """Sorted seeds, four or more in a row as a range: ``0, 1, 2`` but ``0-199`` (what ``--seeds`` accepts)."""
+    parts: list[str] = []
+    for _, run in itertools.groupby(enumerate(sorted(set(seeds))), key=lambda pair: pair[1] - pair[0]):
+        values = [seed for _, seed in run]
+        parts += [f"{values[0]}-{values[-1]}"] if len(values) >= 4 else [str(v) for v in values]
+    return ", ".join(parts)
+
+
+def files(runs: Sequence[ResultFile]) -> str:
+    """Which files a table was made from, grouped by folder: ``results/smoke/: grid-seed0.json, ...``."""
+    folders: dict[str, list[str]] = {}
+    for run in sorted(runs, key=lambda r: str(r.path)):
+        folders.setdefault(str(run.path.parent), []).append(run.path.name)
+    return "; ".join(f"{folder}/: {', '.join(names)}" for folder, names in folders.items())
 
 
 def provenance(runs: Sequence[ResultFile]) -> list[tuple[str, str]]:
@@ -77,5 +104,6 @@ def provenance(runs: Sequence[ResultFile]) -> list[tuple[str, str]]:
         ("Versions", versions or "not recorded"),
         ("Commit", _distinct(_commit(r.environment) for r in runs)),
         ("Runs", f"{len(runs)} result files" + (f", created {created[0]} to {created[-1]}" if created else "")),
-        ("Made by", "python -m tuning report (tuning/report/) from the result files alone"),
+        ("Files", files(runs)),
+        ("Made by", f"python -m tuning report (tuning/report/) from the result files alone, with {report_versions()}"),
     ]

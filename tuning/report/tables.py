@@ -1,25 +1,40 @@
-"""Tables: one budget's summary and pairwise tables as numbers (``Section``), rendered as Markdown, LaTeX or CSV."""
+"""Tables: one budget's numbers (``Section``) as ``Table``s, rendered as Markdown, LaTeX or CSV (one table per file).
+
+Every table carries its notes (what each number is and how it was computed)
+and its provenance, so a table pasted alone still says how it was made; CSV
+repeats the provenance in trailing columns of every row.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from tabulate import LATEX_ESCAPE_RULES, tabulate
 
-from tuning.report import FORMATS
+from tuning.core.errors import UsageError
+from tuning.report import FORMATS, TABLES
+from tuning.report.anytime import FRACTIONS, Anytime, anytime
+from tuning.report.compare import NOTES as COMPARISON_NOTES
+from tuning.report.compare import SPREAD_PP, Comparison, compare
+from tuning.report.compare import table as comparison_table
 from tuning.report.load import ResultFile
 from tuning.report.provenance import provenance, seed_list
+from tuning.report.significance import EXACT_MAX, PERMUTATION_MAX_SEEDS, Friedman, Pair, friedman, pairwise
 from tuning.report.statistics import (
     ALPHA,
     BOOTSTRAP_SEED,
+    CI,
+    DECIMALS,
+    MIN_RUNS_FOR_CI,
     N_RESAMPLES,
-    Pair,
+    RANGE,
+    Interval,
     Row,
-    pairwise,
     summarise,
 )
 
@@ -30,85 +45,87 @@ def _pct(x: float | None, signed: bool = False) -> str:
     return f"{100 * x:+.2f}" if signed else f"{100 * x:.2f}"
 
 
-SUMMARY_HEADERS = [
-    "Strategy",
-    "Runs (seeds)",
-    "Test acc. % mean ± std",
-    "Test acc. % IQM [95% CI]",
-    "Best val. acc. % (mean)",
-    "Epochs trained (mean)",
-    "Wall-clock s (median)",
-    "Throughput samples/s (median)",
-    "Mean rank",
-]
-
-PAIR_HEADERS = ["A", "B", "Shared seeds", "Mean A − B (pp)", "A better / tie / B better", "Wilcoxon p", "Note"]
-
-SUMMARY_NOTES = (
-    "Sorted by mean rank: on each seed the strategies are ranked by test accuracy (1 = best, ties averaged; "
-    "scipy.stats.rankdata), then ranks are averaged over a strategy's seeds. "
-    "std: sample standard deviation (ddof=1), n/a for one run. "
-    "IQM: scipy.stats.trim_mean(x, 0.25) (with fewer than 4 runs it trims nothing: the mean); "
-    f"95% CI: scipy.stats.bootstrap, percentile method, {N_RESAMPLES:,} resamples, seed {BOOTSTRAP_SEED}; "
-    "n/a with one run or when all runs score alike. "
-    "Test accuracy is the chosen (best-validation) trial's, on the split's test images; wall-clock is the whole run; "
-    "throughput is training samples per second of training-step time."
-)
-
-PAIR_NOTES = (
-    "Each pair uses only the seeds both strategies ran; A − B is the mean paired difference in test accuracy "
-    "(percentage points). p: two-sided Wilcoxon signed-rank test (scipy.stats.wilcoxon, zero differences "
-    f"dropped). With n nonzero pairs the smallest possible p is 2/2^n, so fewer than 6 pairs can never give p < {ALPHA}."
-)
-
-
-def summary_display(rows: Sequence[Row]) -> list[list[str]]:
-    out = []
-    for r in rows:
-        ci = f"[{_pct(r.iqm_low)}, {_pct(r.iqm_high)}]" if r.iqm_note is None else f"[n/a: {r.iqm_note}]"
-        out.append(
-            [
-                r.strategy,
-                f"{len(r.seeds)} ({seed_list(r.seeds)})",
-                f"{_pct(r.test_mean)} ± {_pct(r.test_std)}",
-                f"{_pct(r.iqm)} {ci}",
-                _pct(r.val_mean),
-                f"{r.epochs_mean:g}",
-                f"{r.wall_median:.1f}",
-                f"{r.throughput_median:,.0f}" if r.throughput_median is not None else "n/a",
-                f"{r.mean_rank:.2f}",
-            ]
-        )
-    return out
-
-
-def pairs_display(pairs: Sequence[Pair]) -> list[list[str]]:
-    out = []
-    for p in pairs:
-        wins = "/".join(str(w) for w in p.wins) if p.seeds else "n/a"
-        out.append(
-            [
-                p.a,
-                p.b,
-                f"{len(p.seeds)} ({seed_list(p.seeds)})" if p.seeds else "0",
-                _pct(p.mean_difference, signed=True),
-                wins,
-                f"{p.p_value:.4f}" if p.p_value is not None else "n/a",
-                p.note or "",
-            ]
-        )
-    return out
+def _p(p: float | None) -> str:
+    return "n/a" if p is None else "<0.0001" if p < 1e-4 else f"{p:.4f}"
 
 
 def _none(x: Any) -> Any:
     return "" if x is None else x
 
 
-def summary_csv(rows: Sequence[Row]) -> tuple[list[str], list[list[Any]]]:
-    """CSV keeps raw numbers (fractions, not percent) in one column each, for other tools to read."""
+@dataclass
+class Table:
+    """One table, ready for any format: display cells (Markdown, LaTeX) and raw values (CSV)."""
+
+    key: str  # its --table name
+    title: str
+    headers: list[str]
+    rows: list[list[str]]
+    align: tuple[str, ...]
+    notes: str
+    csv_headers: list[str]
+    csv_rows: list[list[Any]]
+    empty: str = ""  # why there is nothing to tabulate, when there is not
+    provenance: list[tuple[str, str]] = field(default_factory=list)
+
+
+# ----------------------------------------------------------------------------- summary
+
+BOOTSTRAP = (
+    f"scipy.stats.bootstrap, percentile method, {N_RESAMPLES:,} resamples, seed {BOOTSTRAP_SEED}, "
+    "each strategy's runs resampled (rliable's stratified bootstrap, with one task)"
+)
+
+SUMMARY_NOTES = (
+    "Sorted by mean rank: on each seed the strategies are ranked by test accuracy (1 = best, ties averaged; "
+    f"scipy.stats.rankdata, accuracies rounded to {DECIMALS} decimals), then ranks are averaged over a strategy's "
+    "seeds. std: sample standard deviation (ddof=1), n/a for one run. "
+    "IQM: interquartile mean, scipy.stats.trim_mean(x, 0.25) (below 4 runs it trims nothing: the mean). "
+    f"Its interval: with {MIN_RUNS_FOR_CI} or more runs the 95% CI ({BOOTSTRAP}); with fewer runs the range "
+    f"[min, max], because a percentile bootstrap of so few runs covers far less than 95% (simulated: 3 runs ~75%, "
+    "5 runs ~90%). "
+    "Test accuracy is the chosen (best-validation) trial's, on the split's test images; wall-clock is the whole run; "
+    "throughput is training samples per second of training-step time."
+)
+
+
+def _iqm_header(rows: Sequence[Row]) -> str:
+    kinds = {r.iqm_interval.kind for r in rows} - {""}
+    if kinds == {RANGE}:
+        return "Test acc. % IQM [min, max]"
+    if kinds == {CI}:
+        return "Test acc. % IQM [95% CI]"
+    if kinds:
+        return f"Test acc. % IQM [95% CI; min, max below {MIN_RUNS_FOR_CI} runs]"
+    return "Test acc. % IQM"
+
+
+def _interval(x: Interval, scale: Callable[[float | None], str] = _pct) -> str:
+    return f"[{scale(x.low)}, {scale(x.high)}]" if x.kind else f"[n/a: {x.why}]" if x.why else ""
+
+
+def summary_table(rows: Sequence[Row]) -> Table:
     headers = [
+        "Strategy", "Runs (seeds)", "Test acc. % mean ± std", _iqm_header(rows), "Best val. acc. % (mean)",
+        "Epochs trained (mean)", "Wall-clock s (median)", "Throughput samples/s (median)", "Mean rank",
+    ]  # fmt: skip
+    display = [
+        [
+            r.strategy,
+            f"{len(r.seeds)} ({seed_list(r.seeds)})",
+            f"{_pct(r.test_mean)} ± {_pct(r.test_std)}",
+            f"{_pct(r.iqm)} {_interval(r.iqm_interval)}".rstrip(),
+            _pct(r.val_mean),
+            f"{r.epochs_mean:g}",
+            f"{r.wall_median:.1f}",
+            f"{r.throughput_median:,.0f}" if r.throughput_median is not None else "n/a",
+            f"{r.mean_rank:.2f}",
+        ]
+        for r in rows
+    ]
+    csv_headers = [
         "strategy", "runs", "seeds", "test_accuracy_mean", "test_accuracy_std", "test_accuracy_iqm",
-        "iqm_ci95_low", "iqm_ci95_high", "iqm_ci_note", "best_val_accuracy_mean", "epochs_trained_mean",
+        "iqm_interval_low", "iqm_interval_high", "iqm_interval", "best_val_accuracy_mean", "epochs_trained_mean",
         "wall_clock_seconds_median", "throughput_samples_per_second_median", "mean_rank",
     ]  # fmt: skip
     body = [
@@ -119,9 +136,9 @@ def summary_csv(rows: Sequence[Row]) -> tuple[list[str], list[list[Any]]]:
             r.test_mean,
             _none(r.test_std),
             r.iqm,
-            _none(r.iqm_low),
-            _none(r.iqm_high),
-            _none(r.iqm_note),
+            _none(r.iqm_interval.low),
+            _none(r.iqm_interval.high),
+            r.iqm_interval.kind or r.iqm_interval.why,
             r.val_mean,
             r.epochs_mean,
             r.wall_median,
@@ -130,13 +147,109 @@ def summary_csv(rows: Sequence[Row]) -> tuple[list[str], list[list[Any]]]:
         ]  # fmt: skip
         for r in rows
     ]
-    return headers, body
+    align = ("left",) + ("right",) * (len(headers) - 1)
+    return Table("summary", "Summary", headers, display, align, SUMMARY_NOTES, csv_headers, body)
 
 
-def pairs_csv(pairs: Sequence[Pair]) -> tuple[list[str], list[list[Any]]]:
+# ----------------------------------------------------------------------------- Friedman
+
+FRIEDMAN_NOTES = (
+    "Friedman test (Demšar 2006) of test accuracy over the seeds every strategy ran (the blocks): "
+    "scipy.stats.friedmanchisquare (tie-corrected chi-square, df = strategies - 1). "
+    f"p (permutation): scipy.stats.permutation_test shuffling the strategies' scores within each seed (the test's "
+    f"null), exact when there are at most {N_RESAMPLES:,} arrangements ((strategies!)^seeds), else Monte Carlo over "
+    f"{N_RESAMPLES:,} random ones (seed {BOOTSTRAP_SEED}); computed up to {PERMUTATION_MAX_SEEDS} seeds, where the chi-square approximation is "
+    "rough. Kendall's W = chi2 / (seeds x (strategies - 1)): 0 no agreement between seeds on the order, "
+    "1 the same order on every seed. "
+    f"H0: every strategy is as good as every other; p < {ALPHA} rejects it. The post hoc is the pairwise table's "
+    "Holm-corrected Wilcoxon p, drawn in the critical-difference diagram."
+)
+
+
+def friedman_table(f: Friedman) -> Table:
+    headers = ["Strategies", "Seeds (run by all)", "χ²", "df", "p (χ²)", "p (permutation)", "Kendall's W", "Note"]
+    k = len(f.strategies)
+    stat = None if f.statistic is None else f"{f.statistic:.3f}"
+    perm = f"{_p(f.p_permutation)} ({f.permutation})" if f.p_permutation is not None else "n/a"
+    empty = f.note if f.statistic is None and len(f.strategies) < 3 else ""
+    display = [
+        [
+            str(k),
+            f"{len(f.seeds)} ({seed_list(f.seeds)})" if f.seeds else "0",
+            stat or "n/a",
+            str(k - 1) if stat else "n/a",
+            _p(f.p_chi2),
+            perm,
+            "n/a" if f.kendall_w is None else f"{f.kendall_w:.3f}",
+            f.note,
+        ]
+    ]
+    csv_headers = [
+        "strategies", "seeds", "n_seeds", "chi2", "df", "p_chi2", "p_permutation", "permutation", "kendall_w", "note",
+    ]  # fmt: skip
+    body = [
+        [
+            " ".join(f.strategies),
+            " ".join(map(str, f.seeds)),
+            len(f.seeds),
+            _none(f.statistic),
+            k - 1 if stat else "",
+            _none(f.p_chi2),
+            _none(f.p_permutation),
+            f.permutation,
+            _none(f.kendall_w),
+            f.note,
+        ]  # fmt: skip
+    ]
+    align = ("right", "left", "right", "right", "right", "right", "right", "left")
+    if not f.note:
+        headers, display, align = headers[:-1], [row[:-1] for row in display], align[:-1]
+    return Table("friedman", "Friedman test", headers, display, align, FRIEDMAN_NOTES, csv_headers, body, empty)
+
+
+# ----------------------------------------------------------------------------- pairwise
+
+PAIR_NOTES = (
+    "Each pair uses only the seeds both strategies ran; A − B is the mean paired difference in test accuracy "
+    f"(percentage points; differences rounded to {DECIMALS} decimals, so equal accuracy differences tie). "
+    "Wilcoxon p: two-sided Wilcoxon signed-rank test, zero differences dropped; exact (scipy.stats.permutation_test "
+    f"over all 2^n sign patterns, ties included) up to {EXACT_MAX} nonzero pairs, else scipy.stats.wilcoxon's normal "
+    "approximation with tie correction. With n nonzero pairs the smallest possible p is 2/2^n, so fewer than 6 pairs "
+    f"can never give p < {ALPHA}. "
+    f"Holm p: Holm's step-down correction over every pair tested (statsmodels multipletests); * marks Holm p < {ALPHA}. "
+    "P(A > B): probability of improvement (Agarwal et al. 2021), the chance that a run of A scores above a run of B, "
+    f"ties half, over all runs of each (Mann-Whitney U / (n m)); its 95% CI ({BOOTSTRAP}) needs {MIN_RUNS_FOR_CI} "
+    "runs of each."
+)
+
+
+def pairs_table(pairs: Sequence[Pair]) -> Table:
     headers = [
+        "A", "B", "Shared seeds", "Mean A − B (pp)", "A better / tie / B better", "P(A > B)", "Wilcoxon p",
+        "Holm p", "Note",
+    ]  # fmt: skip
+    display = []
+    for p in pairs:
+        improvement = "n/a" if p.improvement is None else f"{p.improvement:.2f}"
+        if p.improvement_interval.kind:
+            improvement += " " + _interval(p.improvement_interval, scale=lambda x: f"{x:.2f}")
+        display.append(
+            [
+                p.a,
+                p.b,
+                f"{len(p.seeds)} ({seed_list(p.seeds)})" if p.seeds else "0",
+                _pct(p.mean_difference, signed=True),
+                "/".join(str(w) for w in p.wins) if p.seeds else "n/a",
+                improvement,
+                _p(p.p_value),
+                _p(p.p_holm) + (" *" if p.significant else ""),
+                p.note,
+            ]
+        )
+    csv_headers = [
         "a", "b", "shared_seeds", "n_pairs", "mean_difference", "a_better", "ties", "b_better",
-        "wilcoxon_p", "note",
+        "probability_of_improvement", "poi_ci95_low", "poi_ci95_high", "wilcoxon_p", "wilcoxon_method", "holm_p",
+        "note",
     ]  # fmt: skip
     body = [
         [
@@ -146,26 +259,105 @@ def pairs_csv(pairs: Sequence[Pair]) -> tuple[list[str], list[list[Any]]]:
             len(p.seeds),
             _none(p.mean_difference),
             *p.wins,
+            _none(p.improvement),
+            _none(p.improvement_interval.low),
+            _none(p.improvement_interval.high),
             _none(p.p_value),
+            p.method,
+            _none(p.p_holm),
             p.note,
         ]  # fmt: skip
         for p in pairs
     ]
-    return headers, body
+    align = ("left", "left", "left", "right", "right", "right", "right", "right", "left")
+    notes = PAIR_NOTES
+    shared = {p.note for p in pairs}
+    if len(pairs) > 1 and len(shared) == 1 and "" not in shared:
+        # The same note on every row says nothing about a row: once, under the table (CSV keeps it per row).
+        headers, display, align = headers[:-1], [row[:-1] for row in display], align[:-1]
+        notes = f"Every pair: {shared.pop()}. {notes}"
+    empty = "" if pairs else "One strategy only: nothing to pair."
+    return Table("pairwise", "Pairwise", headers, display, align, notes, csv_headers, body, empty)
+
+
+# ----------------------------------------------------------------------------- anytime
+
+
+def anytime_table(a: Anytime | None) -> Table:
+    notes = (
+        "Anytime performance along the epoch budget, over the seeds every strategy ran: on each seed the strategies "
+        "are ranked by best validation accuracy so far (1 = best, ties averaged, none yet = last), then ranks are "
+        "averaged over seeds; read at a fraction of the epoch budget (the last trial that ended by then counts), and "
+        "averaged over the whole budget (area under the rank curve / budget)."
+    )
+    headers, csv_headers = ["Strategy"], ["strategy"]
+    if a is None or len(a.strategies) < 2:
+        why = "One strategy only: no ranks." if a is not None else "No seed was run by every strategy: no ranks."
+        return Table("anytime", "Anytime", headers, [], ("left",), notes, csv_headers, [], why)
+    marks = [f"{round(100 * f)}% ({f * a.epoch_budget:g} epochs)" for f in FRACTIONS]
+    headers += [f"Mean rank at {m}" for m in marks] + ["Mean rank over the budget"]
+    csv_headers += [f"mean_rank_at_{round(100 * f)}pct" for f in FRACTIONS] + ["mean_rank_over_budget"]
+    columns = [a.at(a.ranks, f) for f in FRACTIONS] + [a.over_budget(a.ranks)]
+    cells = [[f"{v:.2f}" for v in col] for col in columns]
+    if a.regret is not None:
+        notes += (
+            f" Normalized regret = (optimum − best so far) / (optimum − worst): optimum {a.optimum:.6g} (given), "
+            f"worst {a.worst:.6g} (the lowest validation score of any trial in this budget); 0 is the optimum; "
+            "mean over seeds."
+        )
+        headers += ["Normalized regret at 100%", "Normalized regret over the budget"]
+        csv_headers += ["normalized_regret_final", "normalized_regret_over_budget", "optimum", "worst"]
+        regret = [a.at(a.regret, 1.0), a.over_budget(a.regret)]
+        columns += regret + [[a.optimum] * len(a.strategies), [a.worst] * len(a.strategies)]
+        cells += [[f"{v:.4f}" for v in col] for col in regret]
+    display = [[name, *(col[i] for col in cells)] for i, name in enumerate(a.strategies)]
+    body = [[name, *(float(col[i]) for col in columns)] for i, name in enumerate(a.strategies)]
+    seeds = f" Seeds: {seed_list(a.seeds)}."
+    align = ("left",) + ("right",) * (len(headers) - 1)
+    return Table("anytime", "Anytime", headers, display, align, notes + seeds, csv_headers, body)
+
+
+# ----------------------------------------------------------------------------- local against reference
+
+
+def reference_table(c: Comparison | None) -> Table | None:
+    if c is None:
+        return None
+    headers, display, csv_headers, body = comparison_table(c)
+    align = ("left", "left") + ("right",) * (len(headers) - 3) + ("left",)
+    notes = COMPARISON_NOTES.format(spread=f"{c.spread_pp:g}")
+    for label, unmatched in (("Local only", c.local_only), ("Reference only", c.reference_only)):
+        if unmatched:
+            notes += f" {label} (not compared): {', '.join(unmatched)}."
+    return Table("reference", "Local against the reference", headers, display, align, notes, csv_headers, body,
+                 "" if display else c.empty, c.provenance)  # fmt: skip
+
+
+# ----------------------------------------------------------------------------- a budget's section
 
 
 @dataclass
 class Section:
-    """One budget's tables, ready to render in any format."""
+    """One budget's runs and every number its tables show (optionally beside a reference's runs)."""
 
     runs: list[ResultFile]
+    optimum: float | None = None
+    reference: list[ResultFile] | None = None
+    spread_pp: float = SPREAD_PP
     rows: list[Row] = field(init=False)
     pairs: list[Pair] = field(init=False)
+    friedman: Friedman = field(init=False)
+    anytime: Anytime | None = field(init=False)
+    comparison: Comparison | None = field(init=False)
     provenance: list[tuple[str, str]] = field(init=False)
 
     def __post_init__(self) -> None:
         self.rows = summarise(self.runs)
-        self.pairs = pairwise(self.runs, [r.strategy for r in self.rows])
+        order = [r.strategy for r in self.rows]
+        self.pairs = pairwise(self.runs, order)
+        self.friedman = friedman(self.runs, order)
+        self.anytime = anytime(self.runs, order, self.optimum)
+        self.comparison = None if self.reference is None else compare(self.runs, self.reference, self.spread_pp)
         self.provenance = provenance(self.runs)
 
     @property
@@ -183,106 +375,132 @@ class Section:
         if len({tuple(r.seeds) for r in self.rows}) > 1:
             return (
                 "Not every strategy ran the same seeds: each seed's ranks are among the strategies that ran it, "
-                "and pairs use only shared seeds."
+                "pairs use only shared seeds, and the Friedman test and anytime ranks only the seeds all ran."
             )
         return None
 
+    def tables(self, which: str = "all") -> list[Table]:
+        tables = [
+            summary_table(self.rows),
+            friedman_table(self.friedman),
+            pairs_table(self.pairs),
+            anytime_table(self.anytime),
+            reference_table(self.comparison),
+        ]
+        chosen = [t for t in tables if t is not None and which in ("all", t.key)]
+        for t in chosen:
+            t.provenance = t.provenance or self.provenance
+        return chosen
 
-def _markdown(sections: Sequence[Section]) -> str:
-    def footer(notes: str, section: Section) -> list[str]:
-        lines = ["", notes]
-        if section.seed_warning():
-            lines.append(f"**{section.seed_warning()}**")
-        lines += ["", "Provenance:", ""]
-        lines += [f"- {label}: {text}" for label, text in section.provenance]
-        return lines
 
+# ----------------------------------------------------------------------------- renderers
+
+
+def _markdown(sections: Sequence[Section], which: str) -> str:
     out: list[str] = []
     for s in sections:
-        out += [f"## {s.title}", "", f"### Summary ({s.budget})", ""]
-        out.append(tabulate(summary_display(s.rows), SUMMARY_HEADERS, tablefmt="github", disable_numparse=True,
-                            colalign=("left",) + ("right",) * (len(SUMMARY_HEADERS) - 1)))  # fmt: skip
-        out += footer(SUMMARY_NOTES, s)
-        out += ["", f"### Pairwise ({s.budget})", ""]
-        if not s.pairs:
-            out += ["One strategy only: nothing to pair.", ""]
-            continue
-        out.append(tabulate(pairs_display(s.pairs), PAIR_HEADERS, tablefmt="github", disable_numparse=True,
-                            colalign=("left", "left", "left", "right", "right", "right", "left")))  # fmt: skip
-        out += footer(PAIR_NOTES, s)
-        out.append("")
+        out += [f"## {s.title}", ""]
+        for t in s.tables(which):
+            out += [f"### {t.title} ({s.budget})", ""]
+            if t.empty:
+                out += [t.empty, ""]
+                continue
+            out += [
+                tabulate(t.rows, t.headers, tablefmt="github", disable_numparse=True, colalign=t.align),
+                "",
+                t.notes,
+            ]
+            if s.seed_warning():
+                out.append(f"**{s.seed_warning()}**")
+            out += ["", "Provenance:", ""]
+            out += [f"- {label}: {text}" for label, text in t.provenance]
+            out.append("")
     return "\n".join(out).rstrip() + "\n"
 
 
-# tabulate's own cell escaping, plus the two non-ASCII signs the tables use.
-_TEX = {**LATEX_ESCAPE_RULES, "±": r"$\pm$", "−": r"$-$"}
+# tabulate's own cell escaping, plus every non-ASCII sign the tables use: pdflatex takes the output as is.
+_TEX = {
+    **LATEX_ESCAPE_RULES, "±": r"$\pm$", "−": r"$-$", "≥": r"$\geq$", "χ": r"$\chi$", "²": r"\textsuperscript{2}",
+    "š": r"\v{s}", "×": r"$\times$", "–": "--",
+}  # fmt: skip
 
 
 def tex_escape(text: str) -> str:
-    """Plain text made safe for a LaTeX caption."""
+    """Plain text made safe for LaTeX, ASCII only."""
     return "".join(_TEX.get(c, c) for c in text)
 
 
-def _latex(sections: Sequence[Section]) -> str:
-    def table(
-        kind: str, s: Section, headers: list[str], body: list[list[str]], notes: str, align: Sequence[str]
-    ) -> str:
-        caption = f"{kind}, {s.title}. {notes}"
-        if s.seed_warning():
-            caption += f" {s.seed_warning()}"
-        caption += " Provenance: " + "; ".join(f"{label}: {text}" for label, text in s.provenance) + "."
-        return "\n".join(
-            [
-                r"\begin{table}[htbp]",
-                r"\centering",
-                r"\small",
-                rf"\caption{{{tex_escape(caption)}}}",
-                rf"\label{{tab:tuning-{kind.lower()}-{tex_escape(s.budget)}}}",
-                r"\resizebox{\linewidth}{!}{%",
-                tabulate(body, headers, tablefmt="latex_booktabs", disable_numparse=True, colalign=align)
-                .replace("±", r"$\pm$")
-                .replace("−", r"$-$"),
-                r"}",
-                r"\end{table}",
-            ]
-        )
-
+def _latex(sections: Sequence[Section], which: str) -> str:
     out = [
-        "% Made by python -m tuning report; needs \\usepackage{booktabs} and \\usepackage{graphicx}.",
+        "% Made by python -m tuning report --format latex; needs \\usepackage{booktabs} and \\usepackage{graphicx}.",
     ]
     for s in sections:
-        out.append(table("Summary", s, SUMMARY_HEADERS, summary_display(s.rows), SUMMARY_NOTES,
-                         ("left",) + ("right",) * (len(SUMMARY_HEADERS) - 1)))  # fmt: skip
-        if not s.pairs:
-            out.append(f"% Budget {s.budget}: one strategy only, no pairwise table.")
-            continue
-        out.append(table("Pairwise", s, PAIR_HEADERS, pairs_display(s.pairs), PAIR_NOTES,
-                         ("left", "left", "left", "right", "right", "right", "left")))  # fmt: skip
+        for t in s.tables(which):
+            if t.empty:
+                out.append(f"% {t.title}, {s.title}: {t.empty}")
+                continue
+            notes = t.notes + (f" {s.seed_warning()}" if s.seed_warning() else "")
+            notes += " Provenance: " + "; ".join(f"{label}: {text}" for label, text in t.provenance) + "."
+            label = re.sub(r"[^A-Za-z0-9]+", "-", f"tab:tuning-{t.key}-{s.budget}")
+            body = tabulate(
+                [[tex_escape(c) for c in row] for row in t.rows],
+                [tex_escape(h) for h in t.headers],
+                tablefmt="latex_raw",
+                disable_numparse=True,
+                colalign=t.align,
+            )
+            out.append(
+                "\n".join(
+                    [
+                        r"\begin{table}[htbp]",
+                        r"\centering",
+                        rf"\caption{{{tex_escape(f'{t.title}, {s.title}.')}}}",
+                        rf"\label{{{label}}}",
+                        r"\resizebox{\linewidth}{!}{%",
+                        _booktabs(body),
+                        r"}",
+                        # The notes and the provenance travel with the table, in small print under it.
+                        r"\par\smallskip\begin{minipage}{\linewidth}\scriptsize",
+                        tex_escape(notes),
+                        r"\end{minipage}",
+                        r"\end{table}",
+                    ]
+                )
+            )
     return "\n\n".join(out) + "\n"
 
 
-def _csv(sections: Sequence[Section]) -> str:
-    """Two CSV tables (summary, then pairwise) separated by one empty line.
+def _booktabs(tabular: str) -> str:
+    """tabulate's ``latex_raw`` rules as booktabs rules (``latex_booktabs`` would escape our escapes again)."""
+    lines = tabular.splitlines()
+    rules = [i for i, line in enumerate(lines) if line.strip() == r"\hline"]
+    for i, rule in zip(rules, (r"\toprule", r"\midrule", r"\bottomrule")):
+        lines[i] = rule
+    return "\n".join(lines)
 
-    Every row carries the provenance in trailing columns, so a row filtered
-    out of the file still says how it was made.
+
+def _csv(sections: Sequence[Section], which: str) -> str:
+    """One rectangular table: a header row, then one row per line of every budget's table.
+
+    Every row carries its budget and the provenance in trailing columns, so a
+    row filtered out of the file still says how it was made.
     """
+    if which == "all":
+        raise UsageError(f"csv holds one table per file: choose --table {' | '.join(TABLES)}")
+    records: list[dict[str, Any]] = []
+    for s in sections:
+        for t in s.tables(which):
+            trailer = {"budget": s.budget} | {
+                f"provenance_{label.lower().replace(' ', '_')}": text for label, text in t.provenance
+            }
+            records += [dict(zip(t.csv_headers, row)) | trailer for row in t.csv_rows]
+    # Budgets may differ in optional columns (regret where an optimum was given): the header is their union.
+    fields = list(dict.fromkeys(k for record in records for k in record))
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    for i, (table, make, key) in enumerate((("summary", summary_csv, "rows"), ("pairwise", pairs_csv, "pairs"))):
-        if i:
-            writer.writerow([])
-        header_written = False
-        for s in sections:
-            headers, body = make(getattr(s, key))
-            labels = ["budget", *(f"provenance_{label.lower().replace(' ', '_')}" for label, _ in s.provenance)]
-            if not header_written:
-                writer.writerow(["table", *headers, *labels])
-                header_written = True
-            for row in body:
-                writer.writerow([table, *row, s.budget,
-                                 *(text for _, text in s.provenance)])  # fmt: skip
+    writer = csv.DictWriter(buffer, fields, restval="", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(records)
     return buffer.getvalue()
 
 
-RENDERERS: dict[str, Callable[[Sequence[Section]], str]] = dict(zip(FORMATS, (_markdown, _latex, _csv)))
+RENDERERS: dict[str, Callable[[Sequence[Section], str], str]] = dict(zip(FORMATS, (_markdown, _latex, _csv)))

@@ -5,7 +5,9 @@ Every trial is seeded from the run seed and its trial id, after
 and shuffling are the same whenever the same trial of the same run is
 repeated.  Weights are kept in memory per trial: Hyperband continues a trial
 from them (weights only, as Keras Tuner's own checkpoints do), and the
-chosen trial's weights are what the test set scores.
+chosen trial's weights are what the test set scores.  ``TrialWeights`` keeps
+them, and writes them to the run's work folder when it has one, so that a
+resumed run still has them.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ import time
 from typing import Any
 
 import keras
-import numpy as np
 
 from tuning.core.records import TrialRecord
 from tuning.core.seeds import trial_seed
@@ -25,6 +26,7 @@ from tuning.objectives.live.data import Split
 from tuning.objectives.live.model import build_model
 from tuning.objectives.live.scoring import EpochValidation, score
 from tuning.objectives.live.variants import VARIANTS, TrainingVariant
+from tuning.objectives.live.weights import TrialWeights
 
 CAPABILITIES = frozenset(f"training:{name}" for name in VARIANTS)
 
@@ -75,7 +77,13 @@ class KerasObjective:
     capabilities: frozenset[str] = CAPABILITIES
 
     def __init__(
-        self, split: Split, space: Space, seed: int, training: str | None = None, curves: bool = False
+        self,
+        split: Split,
+        space: Space,
+        seed: int,
+        training: str | None = None,
+        weights: TrialWeights | None = None,
+        curves: bool = False,
     ) -> None:
         if training is not None and training not in VARIANTS:
             raise ValueError(f"no training variant {training!r}; known: {', '.join(VARIANTS)}")
@@ -84,7 +92,7 @@ class KerasObjective:
         self.seed = seed
         self.variant: TrainingVariant | None = VARIANTS[training] if training else None
         self.callbacks = self.variant.callbacks if self.variant else None
-        self.weights: dict[str, list[np.ndarray]] = {}
+        self.weights = weights if weights is not None else TrialWeights()
         self.curves = curves
 
     def build(self, config: Config, seed: int = 0) -> keras.Model:
@@ -105,7 +113,7 @@ class KerasObjective:
         backend.set_seed(seed)
         model = self.build(config, seed)
         if resume_from is not None:
-            model.set_weights(self.weights[resume_from])
+            model.set_weights(self.weights.get(resume_from))
         timer = EpochTimer()
         validation = EpochValidation(self.split.x_val, self.split.y_val, self.space.hidden_activation)
         extra_callbacks = self.callbacks() if self.callbacks else []
@@ -122,7 +130,7 @@ class KerasObjective:
             verbose=0,
             callbacks=[timer, validation, *extra_callbacks, *curves],  # the timer first: validation is not training
         )
-        self.weights[trial_id] = model.get_weights()
+        self.weights.put(trial_id, model.get_weights())
         trained = epochs - initial_epoch
         extra = self.variant.trial_extras(model, extra_callbacks) if self.variant else {}
         if curves:
@@ -143,4 +151,4 @@ class KerasObjective:
     def test(self, trial_id: str, config: Config) -> tuple[float, float]:
         """(test loss, test accuracy) of a trained trial's final weights on the 10,000 test images."""
         self.space.validate(config)
-        return score(self.weights[trial_id], self.split.x_test, self.split.y_test, self.space.hidden_activation)
+        return score(self.weights.get(trial_id), self.split.x_test, self.split.y_test, self.space.hidden_activation)
