@@ -60,7 +60,7 @@ BUDGETS: dict[str, Budget] = {
     b.name: b
     for b in (
         Budget("smoke", n_train=2_000, n_val=1_000, epochs=2, trials=3, seeds=(0,)),
-        Budget("standard", n_train=12_000, n_val=3_000, epochs=3, trials=8, seeds=(0, 1, 2)),
+        Budget("standard", n_train=12_000, n_val=3_000, epochs=3, trials=8, seeds=tuple(range(10))),
         Budget("paper", n_train=48_000, n_val=12_000, epochs=10, trials=10, seeds=(0, 1, 2, 3, 4)),
     )
 }

@@ -20,6 +20,7 @@ from typing import Any
 
 import keras
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "relu": lambda z: np.maximum(z, 0.0),
@@ -46,7 +47,16 @@ def logits(weights: Sequence[np.ndarray], x: np.ndarray, activation: str = "relu
 
 
 def score(weights: Sequence[np.ndarray], x: np.ndarray, y: np.ndarray, activation: str = "relu") -> tuple[float, float]:
-    """(mean cross-entropy loss, accuracy) of the network with ``weights`` on ``(x, y)``."""
+    """(mean cross-entropy loss, accuracy) of the network with ``weights`` on ``(x, y)``.
+
+    On one BLAS thread: OpenBLAS's float32 products differ in the last bits between one thread and
+    several, and a run must score the same wherever it runs (a Dask worker has one thread).
+    """
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _score(weights, x, y, activation)
+
+
+def _score(weights: Sequence[np.ndarray], x: np.ndarray, y: np.ndarray, activation: str) -> tuple[float, float]:
     correct, loss = 0, 0.0
     for start in range(0, len(x), BATCH):
         z = logits(weights, x[start : start + BATCH], activation).astype(np.float64)
