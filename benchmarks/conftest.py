@@ -10,6 +10,10 @@ local Dask cluster of ``--workers`` single-threaded processes, or an
 existing Dask cluster (``--scheduler``); every selected run is queued when
 the session starts, as many run at once as there are worker threads, and
 each test waits for its own.
+``--mode replay`` replays the searches against the budget's replay table
+instead of training (``tuning replay``): then only the searches run, in this
+process (a replay takes milliseconds), always afresh, and the report ends
+with how the replay agrees with the live results (``REPLAY.md``).
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from tuning.core.errors import UsageError
 from tuning.core.seeds import parse_seeds
 from tuning.execution.engine import Engine, RunSpec, make_engine
 from tuning.execution.runner import already_done
-from tuning.results import result_path
+from tuning.results import replay_dir, result_path
 from tuning.terminal import quiet_stderr
 
 
@@ -48,6 +52,8 @@ class Selection:
     scheduler: str | None
     force: bool
     fresh: bool
+    mode: str = "live"
+    table_dir: Path = Path("results/replay")
 
 
 SELECTION = pytest.StashKey[Selection]()
@@ -85,6 +91,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="send the runs to an existing Dask cluster (tls://HOST:PORT or tcp://HOST:PORT) instead",
     )
     group.addoption("--force", action="store_true", help="rerun runs whose complete result file exists")
+    group.addoption("--mode", default="live", choices=("live", "replay"),
+                    help="live: train (default); replay: answer from the budget's replay table (tuning replay)")  # fmt: skip
+    group.addoption(
+        "--table-dir", default="results/replay", help="replay tables in DIR/<budget>/ (default: results/replay)"
+    )
     group.addoption(
         "--fresh", action="store_true", help="discard interrupted runs' work folders instead of continuing them"
     )
@@ -118,6 +129,8 @@ def _selection(config: pytest.Config) -> Selection:
         config.getoption("--scheduler"),
         config.getoption("--force"),
         config.getoption("--fresh"),
+        config.getoption("--mode"),
+        Path(config.getoption("--table-dir")),
     )
 
 
@@ -134,6 +147,16 @@ def pytest_configure(config: pytest.Config) -> None:
     quiet = contextlib.ExitStack()
     quiet.enter_context(quiet_stderr())  # TensorFlow's C++ log lines off the terminal (TUNING_DEBUG=1 keeps them)
     config.stash[QUIET] = quiet
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """In replay mode nothing trains: only the searches run."""
+    if config.stash[SELECTION].mode != "replay":
+        return
+    skip = pytest.mark.skip(reason="replay mode: only the searches are replayed, nothing is trained or measured")
+    for item in items:
+        if getattr(item, "originalname", item.name) != "test_search":
+            item.add_marker(skip)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -172,8 +195,12 @@ def results_dir(selection: Selection) -> Path:
 
 
 def done(selection: Selection, spec: RunSpec) -> Path | None:
-    """The run's result file when it is complete and not to be rerun."""
-    if selection.force or not already_done(selection.results_dir, spec.strategy, BUDGETS[spec.budget], spec.seed):
+    """The run's result file when it is complete and not to be rerun (a replay always reruns: milliseconds)."""
+    if (
+        selection.mode == "replay"
+        or selection.force
+        or not already_done(selection.results_dir, spec.strategy, BUDGETS[spec.budget], spec.seed)
+    ):
         return None
     return result_path(selection.results_dir, spec.budget, spec.strategy, spec.seed)
 
@@ -190,8 +217,11 @@ def done_file(selection: Selection, spec: RunSpec) -> Path | None:
 
 
 @pytest.fixture(scope="session")
-def engine(request: pytest.FixtureRequest, selection: Selection) -> Iterator[Engine]:
-    """The engine, with every collected run that is not done already queued on it."""
+def engine(request: pytest.FixtureRequest, selection: Selection) -> Iterator[Engine | None]:
+    """The engine, with every collected run that is not done already queued on it (none in replay mode)."""
+    if selection.mode == "replay":
+        yield None
+        return
     specs = [
         RunSpec(item.callspec.params["strategy_name"], selection.budget, item.callspec.params["seed"])
         for item in request.session.items
@@ -223,7 +253,7 @@ def throughput_log(selection: Selection) -> Iterator[list[dict[str, Any]]]:
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config) -> None:
     sel = config.stash[SELECTION]
-    directory = sel.results_dir / sel.budget
+    directory = sel.results_dir / sel.budget if sel.mode == "live" else replay_dir(sel.results_dir, sel.budget)
     if not directory.is_dir():
         return
     from tuning.report.command import build, render
@@ -236,6 +266,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatu
         sections = []
     if sections:
         terminalreporter.write_line(render(sections, "github"))
+    if sel.mode == "replay":
+        _agreement(terminalreporter, sel)
+        return
     for side in sorted((sel.results_dir / config.getoption("--example-budget")).glob(f"{SIDE_BY_SIDE}-seed*.json")):
         terminalreporter.section(f"side by side with the seed example's code: {side}")
         for line in side_by_side_summary(json.loads(side.read_text())):
@@ -254,3 +287,18 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatu
                 f"{a['architecture']:<20} {a['samples_per_second']:>10,.0f} samples/s {a['gflops']:>7.1f} GFLOP/s"
                 f"{share} (batch {a['batch_size']})"
             )
+
+
+def _agreement(terminalreporter: pytest.TerminalReporter, sel: Selection) -> None:
+    """REPLAY.md, written and shown: the replay beside the committed live reference (``results/<budget>/``)."""
+    from tuning.execution.replay import live_only
+    from tuning.report.agreement import write_report
+
+    try:
+        path = write_report(sel.budget, sel.results_dir, live_only(), "tox -e bench -- --mode replay",
+                            warn=terminalreporter.write_line, live_dir=Path("results"))  # fmt: skip
+    except UsageError as e:
+        terminalreporter.write_line(str(e))
+        return
+    terminalreporter.section(f"replay: {path}")
+    terminalreporter.write_line(path.read_text())

@@ -1,4 +1,4 @@
-"""``tuning`` / ``python -m tuning``: run a strategy, list strategies."""
+"""``tuning`` / ``python -m tuning``: run a strategy, list strategies, report; record, fit and replay a table."""
 
 from __future__ import annotations
 
@@ -133,7 +133,139 @@ def _parser() -> argparse.ArgumentParser:
     gate.add_argument(
         "--write", action="store_true", help="refresh FILE from DIR instead of comparing (on purpose only)"
     )
+    _replay_parsers(sub, BUDGETS)
     return parser
+
+
+def _replay_parsers(sub: argparse._SubParsersAction, budgets: Sequence[str]) -> None:
+    """``record``, ``fit``, ``replay`` and ``agreement``: replay mode (``tuning.objectives.replay``)."""
+
+    def budget(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--budget", required=True, choices=list(budgets), metavar="NAME", help="one of: " + ", ".join(budgets)
+        )
+
+    def table_dir(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--table-dir", type=Path, default=Path("results/replay"), metavar="DIR",
+                       help="the tables live in DIR/<budget>/ (default: results/replay)")  # fmt: skip
+
+    def workers(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--workers", type=int, default=1, metavar="W", help="processes to spread the work over (default 1)"
+        )
+
+    record = sub.add_parser(
+        "record", help="train configurations into the budget's replay table (resumable: run it again to continue)"
+    )
+    budget(record)
+    record.add_argument("--configs", type=int, required=True, metavar="N", help="Sobol points of the whole space")
+    record.add_argument("--seeds", type=int, required=True, metavar="K",
+                        help="seeds 0..K-1 for grid and live configurations and a quarter of the Sobol points")  # fmt: skip
+    record.add_argument("--grid", type=int, default=None, metavar="G",
+                        help="the grid strategy's first G points (default: as far as any budget reaches)")  # fmt: skip
+    record.add_argument("--live-dir", type=Path, default=Path("results"), metavar="DIR",
+                        help="configurations tried by the live runs in DIR/<budget>/ (default: results)")  # fmt: skip
+    record.add_argument("--max-minutes", type=float, default=None, metavar="M",
+                        help="start no training after M minutes (a chunk); run again to continue")  # fmt: skip
+    record.add_argument("--label", default=None, help="a note kept in every line's provenance, e.g. pilot")
+    table_dir(record)
+    workers(record)
+
+    fit = sub.add_parser(
+        "fit", help="fit and validate the budget's surrogate; write SURROGATE.md and surrogate.json beside the table"
+    )
+    budget(fit)
+    table_dir(fit)
+    fit.add_argument("--live-dir", type=Path, default=Path("results"), metavar="DIR",
+                     help="hold out each strategy's configurations from the live runs in DIR/<budget>/")  # fmt: skip
+    fit.add_argument("--models", type=_names, default=None, metavar="A,B",
+                     help="candidate models (default: forest, boosting, knn)")  # fmt: skip
+
+    replay = sub.add_parser(
+        "replay", help="replay strategies against the budget's table and surrogate, one result file per seed"
+    )
+    budget(replay)
+    replay.add_argument("--seeds", required=True, type=_seeds, metavar="SEEDS", help="e.g. 0-199 or 0,1,2")
+    replay.add_argument("--strategies", type=_names, default=None, metavar="A,B",
+                        help="default: every available strategy a replay can answer (hypergradient is live-only)")  # fmt: skip
+    replay.add_argument("--results-dir", type=Path, default=Path("results"), metavar="DIR",
+                        help="result files go under DIR/replay/<budget>/ (default: results)")  # fmt: skip
+    replay.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    table_dir(replay)
+    workers(replay)
+
+    agreement = sub.add_parser(
+        "agreement", help="REPLAY.md: the replay's summary and whether the live results fall inside its intervals"
+    )
+    budget(agreement)
+    agreement.add_argument("--results-dir", type=Path, default=Path("results"), metavar="DIR",
+                           help="replays in DIR/replay/<budget>/ (default: results)")  # fmt: skip
+    agreement.add_argument("--live-dir", type=Path, default=None, metavar="DIR",
+                           help="live runs in DIR/<budget>/ (default: the results directory)")  # fmt: skip
+
+
+def _seeds(text: str) -> list[int]:
+    from tuning.core.seeds import parse_seeds
+
+    try:
+        return parse_seeds(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _names(text: str) -> list[str]:
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def _say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def _fit(args: argparse.Namespace) -> int:
+    from tuning.execution.replay import SURROGATE_REPORT, fit
+
+    fitted = fit(args.budget, args.table_dir, args.live_dir, args.models)
+    sys.stdout.write(fitted.report)
+    _say(f"tuning: kept {fitted.chosen}; wrote {fitted.directory / SURROGATE_REPORT}")
+    return 0
+
+
+def _agreement(budget_name: str, results_dir: Path, command: str, live_dir: Path | None = None) -> Path:
+    """Write and return ``<results>/replay/<budget>/REPLAY.md`` from the result files alone."""
+    from tuning.execution.replay import live_only
+    from tuning.report.agreement import write_report
+
+    return write_report(
+        budget_name, results_dir, live_only(), command, warn=lambda m: _say(f"tuning: {m}"), live_dir=live_dir
+    )
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from tuning.execution.replay import replay
+
+    try:
+        paths = replay(args.budget, args.seeds, args.strategies, args.results_dir, args.table_dir, args.workers,
+                       None if args.quiet else _say)  # fmt: skip
+    except KeyboardInterrupt:
+        _say("tuning: interrupted; every replay result file written so far is complete, none is half-written")
+        return 130
+    report = _agreement(args.budget, args.results_dir, f"python -m tuning agreement --budget {args.budget}")
+    _say(f"tuning: {len(paths)} replay result files; wrote {report}")
+    print(report)
+    return 0
+
+
+def _record(args: argparse.Namespace) -> int:
+    from tuning.execution.record import GRID_POINTS, record
+
+    outcome = record(args.budget, args.configs, args.seeds, args.table_dir, args.live_dir, args.workers,
+                     args.max_minutes, GRID_POINTS if args.grid is None else args.grid, args.label, _say)  # fmt: skip
+    _say(
+        f"tuning: {'interrupted; ' if outcome.interrupted else ''}recorded {outcome.recorded} in {outcome.seconds:.0f}s; {outcome.already + outcome.recorded} of "
+        f"{outcome.planned} planned are in the table ({outcome.table_size} lines), {outcome.remaining} to go"
+    )
+    print(outcome.directory)
+    return 130 if outcome.interrupted else 0
 
 
 def _gate(directory: Path, baseline: Path, write: bool) -> int:
@@ -200,6 +332,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "gate":
             return _gate(args.directory, args.baseline, args.write)
+        if args.command == "record":
+            return _record(args)
+        if args.command == "fit":
+            return _fit(args)
+        if args.command == "replay":
+            return _replay(args)
+        if args.command == "agreement":
+            path = _agreement(args.budget, args.results_dir, f"python -m tuning agreement --budget {args.budget}",
+                              args.live_dir)  # fmt: skip
+            sys.stdout.write(path.read_text())
+            return 0
         if args.command == "report":
             from tuning.report.command import report
 

@@ -17,6 +17,14 @@ class ResultError(ValueError):
     """A file that is not a readable result of this schema; the message names the file."""
 
 
+REPLAY_DIR = "replay"  # replays go to <results-dir>/replay/<budget>/, beside the budget's replay table
+
+
+def replay_dir(results_dir: Path, budget: str) -> Path:
+    """Where a budget's replay results (and, under ``results/``, its table) live."""
+    return Path(results_dir) / REPLAY_DIR / budget
+
+
 def result_path(results_dir: Path, budget: str, strategy: str, seed: int) -> Path:
     return Path(results_dir) / budget / f"{strategy}-seed{seed}.json"
 

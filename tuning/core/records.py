@@ -18,6 +18,7 @@ from tuning.core.budget import Budget
 Config = dict[str, Any]
 
 SCHEMA_VERSION = 1
+MODES = ("live", "replay")  # live: trained here; replay: looked up in a table of recorded runs or predicted from it
 REQUIRED = (
     "schema_version",
     "strategy",
@@ -140,10 +141,13 @@ class RunResult:
     samples_trained: int = 0
     train_seconds: float = 0.0
     schema_version: int = SCHEMA_VERSION
+    mode: str = "live"
+    replay: dict[str, Any] | None = None  # a replay's table and surrogate (its provenance); None when live
 
     def to_json(self) -> dict[str, Any]:
-        """The file's layout (key order included) since schema 1."""
-        return {
+        """The file's layout (key order included) since schema 1.  ``mode`` and ``replay`` are
+        written only by a replay, so every live file keeps the layout it always had."""
+        out = {
             "schema_version": self.schema_version,
             "strategy": self.strategy,
             "seed": self.seed,
@@ -160,6 +164,9 @@ class RunResult:
             "throughput_samples_per_second": self.throughput_samples_per_second,
             "environment": self.environment,
         }
+        if self.mode != "live":
+            out |= {"mode": self.mode, "replay": self.replay}
+        return out
 
     @classmethod
     def from_json(cls, data: Any) -> RunResult:
@@ -190,6 +197,12 @@ class RunResult:
             raise RecordError("trials is not a list")
         trials = [TrialRecord.from_json(t, f"trials[{i}]") for i, t in enumerate(data["trials"])]
         environment = data["environment"] if isinstance(data["environment"], dict) else {}
+        mode = data.get("mode", "live")
+        if mode not in MODES:
+            raise RecordError(f"mode is {mode!r}, expected one of {', '.join(MODES)}")
+        replay = data.get("replay")
+        if mode == "replay" and not isinstance(replay, dict):
+            raise RecordError("a replay result needs its replay provenance (an object)")
         return cls(
             strategy=data["strategy"],
             seed=data["seed"],
@@ -206,4 +219,6 @@ class RunResult:
             samples_trained=data.get("samples_trained", 0),
             train_seconds=data.get("train_seconds", 0.0),
             schema_version=data["schema_version"],
+            mode=mode,
+            replay=replay if mode != "live" else None,
         )

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -139,6 +139,21 @@ def _check_grid(param: Param) -> None:
             raise SpaceError(f"{param.name}: grid value {v!r} is not {param.allowed()}")
 
 
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else repr(value)
+
+
+def _from_unit(param: Param, u: float) -> Any:
+    if isinstance(param, Float):
+        if param.log:
+            value = math.exp(math.log(param.low) + u * (math.log(param.high) - math.log(param.low)))
+        else:
+            value = param.low + u * (param.high - param.low)
+        return min(max(value, param.low), param.high)  # rounding must not step outside
+    options = param.values()
+    return options[min(int(u * len(options)), len(options) - 1)]
+
+
 def grid_values(param: Param) -> tuple[Any, ...]:
     """The values the grid strategy visits for ``param``, in visiting order."""
     return param.grid if param.grid is not None else param.values()
@@ -231,6 +246,27 @@ class Space:
     def active_values(self, values: Mapping[str, Any]) -> Config:
         """Keep only this space's active hyperparameters (drops ``tuner/*`` and strays)."""
         return {name: values[name] for name in self.active_names(values)}
+
+    def key(self, config: Mapping[str, Any]) -> str:
+        """One configuration's canonical name, ``num_layers=1,units_0=64,optimizer=adam,learning_rate=0.001``:
+        active values in declaration order, floats in their shortest exact form (a replay table's key)."""
+        return ",".join(f"{name}={_text(config[name])}" for name in self.active_names(config))
+
+    # -- sampling --------------------------------------------------------------
+    def dimensions(self) -> int:
+        """Coordinates of ``from_unit``: one per hyperparameter, conditional widths included."""
+        return len(self.params())
+
+    def from_unit(self, point: Sequence[float]) -> Config:
+        """The configuration at ``point`` of the unit cube (a Sobol or Latin-hypercube draw), one
+        coordinate per ``params()`` entry: integers and choices by equal-width bins, floats
+        uniformly (log-uniformly when ``log``).  Inactive widths' coordinates are ignored."""
+        if len(point) != self.dimensions():
+            raise SpaceError(f"a point of the unit cube needs {self.dimensions()} coordinates, got {len(point)}")
+        if not all(0.0 <= u <= 1.0 for u in point):
+            raise SpaceError(f"coordinates must lie in [0, 1], got {list(point)}")
+        values = {p.name: _from_unit(p, u) for p, u in zip(self.params(), point)}
+        return self.validate(self.active_values(values))
 
     # -- grid ------------------------------------------------------------------
     def grid_points(self) -> Iterator[Config]:

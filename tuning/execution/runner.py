@@ -17,6 +17,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from tuning import strategies
 from tuning.core.budget import BUDGETS, Budget
@@ -120,13 +121,18 @@ def execute(
     progress: Progress | None = None,
     work: WorkFolder | None = None,
     log: Log | None = None,
+    persist: bool = True,
+    env: dict[str, Any] | None = None,
 ) -> RunResult:
     """Search, pick, test; return the run's result (nothing is written here but the work folder).
 
     ``objective`` defaults to live training (its trial weights kept in the
     work folder).  With ``work`` the search continues from the folder's last
     checkpoint and checkpoints after every trial; without it the state lives
-    in a temporary folder and dies with the process.
+    in a temporary folder and dies with the process.  ``persist=False`` also
+    skips Keras Tuner's own per-trial saves (a replay: ``SearchLoop``'s
+    ``persist``); ``env`` is the provenance to record (``environment()`` when
+    None; a replay of hundreds of runs passes one it measured once).
     """
     if objective is None:
         objective = live(strategy, budget, seed, space, work.weights if work is not None else None)
@@ -145,7 +151,7 @@ def execute(
     with contextlib.ExitStack() as stack:
         tuner_dir = str(work.tuner) if work else stack.enter_context(tempfile.TemporaryDirectory(prefix="tuning-"))
         loop = SearchLoop(strategy.make_oracle(space, budget, seed), objective, space, budget, tuner_dir,
-                          progress=progress, checkpoint=save if work else None)  # fmt: skip
+                          progress=progress, checkpoint=save if work else None, persist=persist)  # fmt: skip
         if work is not None and saved is not None:
             try:
                 loop.restore(saved)
@@ -188,7 +194,7 @@ def execute(
         samples_trained=samples,
         train_seconds=train_seconds,
         throughput_samples_per_second=samples / train_seconds if train_seconds > 0 else None,
-        environment={**environment(), "resumes": resumes},
+        environment={**(env if env is not None else environment()), "resumes": resumes},
     )
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from tuning.core.errors import UsageError
 from tuning.core.records import RunResult
-from tuning.results import ResultError, read_result
+from tuning.results import REPLAY_DIR, ResultError, read_result
 
 BUDGET_KEYS = ("name", "n_train", "n_val", "epochs", "trials", "epoch_budget")
 LOCAL = "local"  # results/local/: this machine's bench, never part of a report on the reference above it
@@ -32,8 +32,9 @@ class ResultFile:
 
     @property
     def budget_key(self) -> tuple[Any, ...]:
-        """Runs are only compared within one budget: same name *and* same sizes."""
-        return tuple(getattr(self.result.budget, k) for k in BUDGET_KEYS)
+        """Runs are only compared within one budget: same name *and* same sizes, and one mode (a replay's
+        runs are never pooled with live ones)."""
+        return (*(getattr(self.result.budget, k) for k in BUDGET_KEYS), self.result.mode)
 
     @property
     def test_accuracy(self) -> float:
@@ -71,6 +72,12 @@ def load(directory: Path, warn: Callable[[str], None]) -> list[ResultFile]:
             f"report them on their own, or beside this directory with --reference {directory})"
         )
         paths = [p for p in paths if p not in local]
+    replays = {p for p in paths if REPLAY_DIR in p.relative_to(directory).parts[:-1]}
+    if replays:
+        # Replays (results/replay/<budget>/) are reported on their own, never inside the live reference's report.
+        warn(f"not reading {len(replays)} file(s) in {REPLAY_DIR}/ folders under {directory} (replays: report them "
+             f"on their own, e.g. tuning report {directory / REPLAY_DIR})")  # fmt: skip
+        paths = [p for p in paths if p not in replays]
     for path in paths:
         try:
             run = ResultFile(path, read_result(path))
@@ -95,4 +102,4 @@ def by_budget(runs: Iterable[ResultFile]) -> dict[tuple[Any, ...], list[ResultFi
     groups: dict[tuple[Any, ...], list[ResultFile]] = {}
     for run in runs:
         groups.setdefault(run.budget_key, []).append(run)
-    return dict(sorted(groups.items(), key=lambda kv: (kv[0][-1], kv[0][0])))
+    return dict(sorted(groups.items(), key=lambda kv: (kv[1][0].result.budget.epoch_budget, kv[0][0], kv[0][-1])))

@@ -19,12 +19,18 @@ from tuning.objectives.live.weights import TrialWeights
 
 
 def live_objective(
-    budget: Budget, seed: int, training: str | None = None, space: Space = SPACE, weights_dir: Path | None = None
+    budget: Budget,
+    seed: int,
+    training: str | None = None,
+    space: Space = SPACE,
+    weights_dir: Path | None = None,
+    curves: bool = False,
 ) -> KerasObjective:
     """The budget's split of MNIST, deterministic kernels, and a Keras objective on them (raises ``DataError``).
 
-    ``weights_dir``: where each finished trial's weights are also written (a run's work folder)."""
+    ``weights_dir``: where each finished trial's weights are also written (a run's work folder);
+    ``curves``: record per-epoch learning curves too (a replay table's recording)."""
     split = make_split(load_mnist(), budget.n_train, budget.n_val)
     backend.make_deterministic()
     backend.enable_compilation_cache()
-    return KerasObjective(split, space, seed, training, TrialWeights(weights_dir))
+    return KerasObjective(split, space, seed, training, TrialWeights(weights_dir), curves=curves)

@@ -21,6 +21,7 @@ from tuning.core.records import TrialRecord
 from tuning.core.seeds import trial_seed
 from tuning.core.space import Config, Space
 from tuning.objectives.live import backend
+from tuning.objectives.live.curves import LearningCurves
 from tuning.objectives.live.data import Split
 from tuning.objectives.live.model import build_model
 from tuning.objectives.live.scoring import EpochValidation, score
@@ -68,13 +69,21 @@ class KerasObjective:
 
     ``training`` names a training variant (``tuning.objectives.live.variants``)
     when a strategy changes training itself; None trains with the plain
-    optimizer the configuration names.
+    optimizer the configuration names.  ``curves`` also records each trial's
+    per-epoch learning curves, test accuracy included, in ``extra["curves"]``
+    (what a replay table keeps; ``tuning.objectives.live.curves``).
     """
 
     capabilities: frozenset[str] = CAPABILITIES
 
     def __init__(
-        self, split: Split, space: Space, seed: int, training: str | None = None, weights: TrialWeights | None = None
+        self,
+        split: Split,
+        space: Space,
+        seed: int,
+        training: str | None = None,
+        weights: TrialWeights | None = None,
+        curves: bool = False,
     ) -> None:
         if training is not None and training not in VARIANTS:
             raise ValueError(f"no training variant {training!r}; known: {', '.join(VARIANTS)}")
@@ -84,6 +93,7 @@ class KerasObjective:
         self.variant: TrainingVariant | None = VARIANTS[training] if training else None
         self.callbacks = self.variant.callbacks if self.variant else None
         self.weights = weights if weights is not None else TrialWeights()
+        self.curves = curves
 
     def build(self, config: Config, seed: int = 0) -> keras.Model:
         return build_model(config, self.space, self.variant.optimizer if self.variant else None, seed)
@@ -107,6 +117,9 @@ class KerasObjective:
         timer = EpochTimer()
         validation = EpochValidation(self.split.x_val, self.split.y_val, self.space.hidden_activation)
         extra_callbacks = self.callbacks() if self.callbacks else []
+        curves = (
+            [LearningCurves(timer.seconds, validation, self.split.x_test, self.split.y_test)] if self.curves else []
+        )
         model.fit(
             self.split.x_train,
             self.split.y_train,
@@ -115,10 +128,13 @@ class KerasObjective:
             initial_epoch=initial_epoch,
             shuffle=True,
             verbose=0,
-            callbacks=[timer, validation, *extra_callbacks],  # the timer first: validation is not training
+            callbacks=[timer, validation, *extra_callbacks, *curves],  # the timer first: validation is not training
         )
         self.weights.put(trial_id, model.get_weights())
         trained = epochs - initial_epoch
+        extra = self.variant.trial_extras(model, extra_callbacks) if self.variant else {}
+        if curves:
+            extra["curves"] = curves[0].epochs
         return TrialRecord(
             trial_id=trial_id,
             hyperparameters=dict(config),
@@ -126,10 +142,10 @@ class KerasObjective:
             epochs=trained,
             initial_epoch=initial_epoch,
             resumed_from=resume_from,
-            seconds=time.perf_counter() - started,
+            seconds=time.perf_counter() - started - sum(c.test_seconds for c in curves),
             train_seconds=float(sum(timer.seconds)),
             samples=trained * len(self.split.x_train),
-            extra=self.variant.trial_extras(model, extra_callbacks) if self.variant else {},
+            extra=extra,
         )
 
     def test(self, trial_id: str, config: Config) -> tuple[float, float]:

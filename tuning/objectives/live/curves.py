@@ -1,0 +1,72 @@
+"""Learning curves as a replay table records them: per epoch, what a live run could have been told.
+
+A live trial keeps only its validation accuracies (what the oracle is told).
+A replay (``tuning.objectives.replay``) must answer any epoch a strategy
+stops at, and what the chosen trial would then score on the test images, so
+the recording trains with one more callback, after the trial's own timer and
+validation: it keeps the validation accuracy and loss of that epoch, then
+scores the weights of that moment on the test images, in numpy, as
+``KerasObjective.test`` does.  Scoring reads the weights and nothing else,
+so the training itself is the live trial's, epoch for epoch (a test checks
+it).  Seconds are kept apart: training steps, validation, and the test
+scoring that a live run does only once, at its end.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import keras
+import numpy as np
+
+from tuning.objectives.live.scoring import EpochValidation, score
+
+
+def _finite(value: float) -> float | None:
+    """A loss as JSON can carry it (a diverged run's loss is NaN or infinite: None)."""
+    return value if math.isfinite(value) else None
+
+
+class LearningCurves(keras.callbacks.Callback):
+    """Per epoch: validation accuracy and loss, test accuracy and loss, and the seconds of each phase.
+
+    ``train_seconds`` is the trial's own per-epoch timer (``EpochTimer.seconds``)
+    and ``validation`` its ``EpochValidation``; both must come before this
+    callback in ``fit``'s list."""
+
+    def __init__(
+        self, train_seconds: list[float], validation: EpochValidation, x_test: np.ndarray, y_test: np.ndarray
+    ) -> None:
+        super().__init__()
+        self.train_seconds, self.validation = train_seconds, validation
+        self.x_test, self.y_test = x_test, y_test
+        self.epochs: list[dict[str, Any]] = []
+        self._begin = 0.0
+
+    def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+        self._begin = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+        elapsed = time.perf_counter() - self._begin
+        train = self.train_seconds[-1]
+        started = time.perf_counter()
+        test_loss, test_accuracy = score(self.model.get_weights(), self.x_test, self.y_test, self.validation.activation)
+        self.epochs.append(
+            {
+                "epoch": epoch + 1,
+                "val_accuracy": float(self.validation.accuracy[-1]),
+                "val_loss": _finite(float(self.validation.loss[-1])),
+                "test_accuracy": float(test_accuracy),
+                "test_loss": _finite(float(test_loss)),
+                "train_seconds": train,
+                "validation_seconds": max(0.0, elapsed - train),
+                "test_seconds": time.perf_counter() - started,
+            }
+        )
+
+    @property
+    def test_seconds(self) -> float:
+        """Seconds this callback spent scoring test images (not part of the live trial's cost)."""
+        return sum(e["test_seconds"] for e in self.epochs)

@@ -1,0 +1,244 @@
+"""A surrogate of the live objective, fitted to a replay table: any configuration's curves, with seed noise.
+
+What it answers for a configuration, per epoch: validation accuracy, test
+accuracy, seconds of training steps and of validation; and per trial the
+build and final-test seconds.
+
+* A configuration the table holds is answered from its recorded curves:
+  one of its recorded seeds, drawn by the caller's generator.
+* Any other configuration gets the model's prediction of the mean curve
+  over seeds, plus one recorded seed-to-seed deviation: the deviation of
+  one seed from its configuration's mean (scaled by sqrt(n/(n-1)) for the
+  mean's own shrinkage), taken from one of the ``NEIGHBOURS`` configurations
+  recorded with several seeds whose mean final validation accuracy is
+  nearest the prediction.  The noise is therefore the recorded spread at
+  that level of the learning curve (a net still climbing, or one that
+  sometimes diverges, spreads far more than one that has converged; a
+  neighbour in hyperparameters can be either), never an invented
+  distribution.
+
+Models (``MODELS``): scikit-learn's random forest, histogram gradient
+boosting and k nearest neighbours, each fitted twice (accuracies; the
+logarithm of the seconds), on targets standardised so that no output
+dominates the fit.  ``tuning.objectives.replay.validate`` measures them and
+keeps the one that validates best.  Fitting takes about a second and is
+deterministic, so the fitted model is never stored (a pickle is code): a
+replay refits it from the table and the model name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestRegressor
+from sklearn.multioutput import MultiOutputRegressor
+from sklearn.neighbors import KNeighborsRegressor
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
+
+from tuning.core.space import SPACE, Config, Space
+from tuning.objectives.replay.table import Recording
+
+NEIGHBOURS = 5
+RANDOM_STATE = 0
+
+MODELS: dict[str, Callable[[int], Any]] = {  # name -> (configurations to fit) -> an unfitted scikit-learn model
+    "forest": lambda n: RandomForestRegressor(
+        n_estimators=200, min_samples_leaf=2, random_state=RANDOM_STATE, n_jobs=1
+    ),
+    "boosting": lambda n: MultiOutputRegressor(
+        HistGradientBoostingRegressor(max_iter=100, learning_rate=0.1, min_samples_leaf=5, random_state=RANDOM_STATE)
+    ),
+    "knn": lambda n: make_pipeline(
+        StandardScaler(), KNeighborsRegressor(n_neighbors=min(NEIGHBOURS, n), weights="distance")
+    ),
+}
+DEFAULT_MODEL = "forest"
+
+
+def features(configs: Sequence[Config], space: Space = SPACE) -> np.ndarray:
+    """One row per configuration: depth, every width (0 when inactive), log10 learning rate, the optimizer
+    one-hot, and the log10 of the parameter count (what the seconds follow)."""
+    rows = []
+    for config in configs:
+        widths = space.widths(config)
+        rows.append(
+            [
+                len(widths),
+                *(widths + [0] * (space.depth.high - len(widths))),
+                np.log10(config[space.learning_rate.name]),
+                *(float(config[space.optimizer.name] == o) for o in space.optimizer.options),
+                np.log10(space.parameter_count(config)),
+            ]
+        )
+    return np.asarray(rows, dtype=float)
+
+
+@dataclass(frozen=True)
+class Curve:
+    """One trial's answer: per-epoch arrays, and per-trial seconds."""
+
+    val_accuracy: np.ndarray
+    test_accuracy: np.ndarray
+    test_loss: np.ndarray  # NaN where not recorded (a prediction, or a diverged run)
+    train_seconds: np.ndarray
+    validation_seconds: np.ndarray
+    build_seconds: float
+    test_seconds: float  # scoring the final weights on the test images once
+    source: str  # "recorded seed N" or "surrogate"
+
+    def seconds(self, initial_epoch: int, epochs: int) -> tuple[float, float]:
+        """(trial seconds, training-step seconds) of training epochs ``initial_epoch+1..epochs``.
+
+        A continued trial (Hyperband) builds, compiles and traces again, so its
+        first epoch costs what a first epoch costs."""
+        train = np.concatenate([self.train_seconds[:1], self.train_seconds[initial_epoch + 1 : epochs]])
+        train_seconds = float(train.sum())
+        validation = float(self.validation_seconds[initial_epoch:epochs].sum())
+        return self.build_seconds + train_seconds + validation, train_seconds
+
+
+def targets(recording: Recording) -> tuple[np.ndarray, np.ndarray]:
+    """(accuracies: validation then test per epoch; log seconds: train and validation per epoch, build, test)."""
+    last = recording.epochs[-1]
+    accuracies = np.concatenate([recording.column("val_accuracy"), recording.column("test_accuracy")])
+    seconds = np.concatenate(
+        [
+            recording.column("train_seconds"),
+            recording.column("validation_seconds"),
+            [recording.build_seconds, last["test_seconds"]],
+        ]
+    )
+    return accuracies, np.log(np.maximum(seconds, 1e-4))
+
+
+class _Standardised:
+    """A model fitted to standardised targets (each output counts alike), answering in the original units."""
+
+    def __init__(self, model: str, x: np.ndarray, y: np.ndarray) -> None:
+        self.mean, self.scale = y.mean(axis=0), y.std(axis=0)
+        self.scale[self.scale == 0] = 1.0
+        self.model = MODELS[model](len(x))
+        with threadpool_limits(limits=1):  # OpenMP threads only wait on each other at this size (2-10x slower)
+            self.model.fit(x, (y - self.mean) / self.scale)
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        if isinstance(self.model, RandomForestRegressor):
+            # The forest's own average of its trees, without a joblib dispatch and input check per tree:
+            # one configuration at a time (a replay's trials) this is 20-50x faster than ``predict``.
+            x32 = np.ascontiguousarray(x, dtype=np.float32)
+            y = sum(tree.tree_.predict(x32)[:, :, 0] for tree in self.model.estimators_) / len(self.model.estimators_)
+        else:
+            y = np.asarray(self.model.predict(x)).reshape(len(x), -1)
+        return y * self.scale + self.mean
+
+
+class Surrogate:
+    """Fitted to ``recordings`` (one budget's table) with the model ``model`` (a ``MODELS`` name)."""
+
+    def __init__(self, recordings: Sequence[Recording], model: str = DEFAULT_MODEL, space: Space = SPACE) -> None:
+        if model not in MODELS:
+            raise ValueError(f"no surrogate model {model!r}; known: {', '.join(MODELS)}")
+        if not recordings:
+            raise ValueError("an empty table: record some configurations first")
+        self.model_name, self.space = model, space
+        self.epochs = len(recordings[0].epochs)
+        self.by_key: dict[str, list[Recording]] = {}
+        for recording in sorted(recordings, key=lambda r: (r.key, r.seed)):
+            self.by_key.setdefault(recording.key, []).append(recording)
+        self.keys = list(self.by_key)
+        configs = [self.by_key[k][0].hyperparameters for k in self.keys]
+        per_key = [[targets(r) for r in self.by_key[k]] for k in self.keys]
+        acc = np.array([np.mean([a for a, _ in t], axis=0) for t in per_key])
+        sec = np.array([np.mean([s for _, s in t], axis=0) for t in per_key])
+        x = features(configs, space)
+        self.accuracy_model = _Standardised(model, x, acc)
+        self.seconds_model = _Standardised(model, x, sec)
+        # The recorded seed-to-seed spread: each replicated configuration's deviations from its mean.
+        self.deviations: list[np.ndarray] = []
+        replicated = []
+        for i, t in enumerate(per_key):
+            if len(t) < 2:
+                continue
+            stacked = np.array([np.concatenate(pair) for pair in t])
+            self.deviations.append((stacked - stacked.mean(axis=0)) * np.sqrt(len(t) / (len(t) - 1)))
+            replicated.append(i)
+        self.replicated_keys = [self.keys[i] for i in replicated]
+        self.replicated_level = acc[replicated, self.epochs - 1] if replicated else np.empty(0)
+
+    # -- answers ------------------------------------------------------------
+    def predict(self, configs: Sequence[Config]) -> tuple[np.ndarray, np.ndarray]:
+        """Mean (accuracies, log seconds) over seeds, as ``targets`` lays them out; one row per configuration."""
+        x = features(configs, self.space)
+        return self.accuracy_model.predict(x), self.seconds_model.predict(x)
+
+    def noise_pool(self, level: float) -> list[np.ndarray]:
+        """The recorded deviations at accuracy ``level``: one array (seeds x targets) for each of the
+        ``NEIGHBOURS`` replicated configurations whose mean final validation accuracy is nearest it
+        (ties in table order)."""
+        distances = np.abs(self.replicated_level - level)
+        return [self.deviations[i] for i in np.argsort(distances, kind="stable")[:NEIGHBOURS]]
+
+    def draw(self, config: Config, rng: np.random.Generator) -> Curve:
+        """One seed's curve of ``config``: recorded when the table holds it, else predicted plus recorded noise."""
+        key = self.space.key(config)
+        if key in self.by_key:
+            recordings = self.by_key[key]
+            return self.recorded(recordings[int(rng.integers(len(recordings)))])
+        accuracies, seconds = (row[0] for row in self.predict([config]))
+        pool = self.noise_pool(accuracies[self.epochs - 1])
+        if pool:
+            near = pool[int(rng.integers(len(pool)))]
+            deviation = near[int(rng.integers(len(near)))]
+            accuracies = accuracies + deviation[: len(accuracies)]
+            seconds = seconds + deviation[len(accuracies) :]
+        return self._curve(accuracies, seconds, np.full(self.epochs, np.nan), "surrogate")
+
+    def recorded(self, recording: Recording) -> Curve:
+        accuracies, seconds = targets(recording)
+        return self._curve(accuracies, seconds, recording.column("test_loss"), f"recorded seed {recording.seed}")
+
+    def _curve(self, accuracies: np.ndarray, log_seconds: np.ndarray, test_loss: np.ndarray, source: str) -> Curve:
+        e = self.epochs
+        accuracies = np.clip(accuracies, 0.0, 1.0)
+        seconds = np.exp(log_seconds)
+        return Curve(
+            val_accuracy=accuracies[:e],
+            test_accuracy=accuracies[e:],
+            test_loss=test_loss,
+            train_seconds=seconds[:e],
+            validation_seconds=seconds[e : 2 * e],
+            build_seconds=float(seconds[2 * e]),
+            test_seconds=float(seconds[2 * e + 1]),
+            source=source,
+        )
+
+    def intervals(self, configs: Sequence[Config], level: float = 0.95) -> list[tuple[float, float]]:
+        """The central ``level`` interval of one seed's final validation accuracy for each configuration
+        (prediction + every nearby recorded deviation); a point when none was recorded with several seeds."""
+        means = self.predict(configs)[0][:, self.epochs - 1]
+        out = []
+        for mean in means:
+            pool = self.noise_pool(mean)
+            values = mean + np.concatenate([p[:, self.epochs - 1] for p in pool]) if pool else np.array([mean])
+            low, high = np.quantile(np.clip(values, 0.0, 1.0), [(1 - level) / 2, (1 + level) / 2])
+            out.append((float(low), float(high)))
+        return out
+
+    def describe(self) -> dict[str, Any]:
+        """What this surrogate is, for the provenance of every replay made with it."""
+        import sklearn
+
+        return {
+            "model": self.model_name,
+            "scikit-learn": sklearn.__version__,
+            "configurations": len(self.keys),
+            "recordings": sum(len(v) for v in self.by_key.values()),
+            "replicated_configurations": len(self.replicated_keys),
+            "noise": f"a recorded seed deviation of one of the {NEIGHBOURS} replicated configurations nearest in "
+            "mean final validation accuracy",
+        }

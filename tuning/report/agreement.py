@@ -1,0 +1,319 @@
+"""Live versus replay: do the live results fall where the replay says one seed (and a few seeds' mean) falls?
+
+A live run is one seed, so each live result is checked against the replay's
+95 % interval for one seed (the 2.5th..97.5th percentiles of the replay's
+per-seed results), and the live mean of n seeds against the replay's
+95 % interval for a mean of n seeds (percentiles of the means of
+``SUBSETS`` random n-seed subsets of the replay seeds, seeded).  Test
+accuracy is what is compared; wall-clock is shown beside it (the replay's
+is simulated).  Reads result files only, like the rest of the report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tabulate import tabulate
+
+from tuning.core.errors import UsageError
+from tuning.core.records import RunResult
+from tuning.results import ResultError, read_result, replay_dir
+
+LEVEL = 0.95
+SUBSETS = 10_000
+SUBSET_SEED = 0
+
+
+def read_runs(directory: Path, mode: str, warn: Callable[[str], None] | None = None) -> list[RunResult]:
+    """The ``mode`` result files (``<strategy>-seed<N>.json``) directly in ``directory``."""
+    runs = []
+    for path in sorted(Path(directory).glob("*-seed*.json")):
+        try:
+            result = read_result(path)
+        except ResultError as e:
+            if warn:
+                warn(f"skipped {e}")
+            continue
+        if result.mode == mode:
+            runs.append(result)
+    return runs
+
+
+def seed_list(seeds: Iterable[int]) -> str:
+    """Seeds as runs of consecutive numbers: ``0-199`` rather than two hundred of them."""
+    runs: list[list[int]] = []
+    for s in sorted(set(seeds)):
+        if runs and s == runs[-1][1] + 1:
+            runs[-1][1] = s
+        else:
+            runs.append([s, s])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
+
+
+def interval(values: Sequence[float], level: float = LEVEL) -> tuple[float, float]:
+    low, high = np.quantile(np.asarray(values, dtype=float), [(1 - level) / 2, (1 + level) / 2])
+    return float(low), float(high)
+
+
+def mean_interval(values: Sequence[float], n: int, level: float = LEVEL) -> tuple[float, float]:
+    """Where the mean of ``n`` of these seeds falls, 95 % of the time (random subsets, without replacement)."""
+    x = np.asarray(values, dtype=float)
+    if n >= len(x):
+        return float(x.mean()), float(x.mean())
+    rng = np.random.default_rng(SUBSET_SEED)
+    means = np.array([x[rng.choice(len(x), n, replace=False)].mean() for _ in range(SUBSETS)])
+    return interval(means, level)
+
+
+@dataclass
+class Agreement:
+    strategy: str
+    replay_seeds: list[int]
+    replay_test: list[float]
+    replay_wall: list[float]
+    live_seeds: list[int]
+    live_test: list[float]
+    live_wall: list[float]
+
+    @property
+    def one_seed(self) -> tuple[float, float]:
+        return interval(self.replay_test)
+
+    @property
+    def inside(self) -> int:
+        low, high = self.one_seed
+        return sum(low <= t <= high for t in self.live_test)
+
+    @property
+    def mean_band(self) -> tuple[float, float]:
+        return mean_interval(self.replay_test, len(self.live_test))
+
+    @property
+    def mean_inside(self) -> bool:
+        low, high = self.mean_band
+        return low <= float(np.mean(self.live_test)) <= high
+
+    def same_seeds(self) -> str:
+        """Live minus replay test accuracy on the seeds both ran (the same oracle seed: for random search the
+        same proposals, so what differs is training alone), as "+0.12 (3 seeds)"."""
+        replay = dict(zip(self.replay_seeds, self.replay_test))
+        diffs = [t - replay[s] for s, t in zip(self.live_seeds, self.live_test) if s in replay]
+        return f"{100 * float(np.mean(diffs)):+.2f} ({len(diffs)} seeds)" if diffs else "n/a"
+
+    @property
+    def agrees(self) -> bool:
+        return self.inside == len(self.live_test) and self.mean_inside
+
+
+def agreements(replay: Sequence[RunResult], live: Sequence[RunResult]) -> tuple[list[Agreement], list[str], list[str]]:
+    """(strategies both ran, strategies only live ran, strategies only the replay ran)."""
+
+    def by_strategy(runs: Sequence[RunResult]) -> dict[str, list[RunResult]]:
+        out: dict[str, list[RunResult]] = {}
+        for r in sorted(runs, key=lambda r: (r.strategy, r.seed)):
+            out.setdefault(r.strategy, []).append(r)
+        return out
+
+    rep, liv = by_strategy(replay), by_strategy(live)
+    both = [
+        Agreement(
+            name,
+            [r.seed for r in rep[name]],
+            [r.best.test_accuracy for r in rep[name]],
+            [r.wall_clock_seconds for r in rep[name]],
+            [r.seed for r in liv[name]],
+            [r.best.test_accuracy for r in liv[name]],
+            [r.wall_clock_seconds for r in liv[name]],
+        )
+        for name in rep
+        if name in liv
+    ]
+    return both, sorted(set(liv) - set(rep)), sorted(set(rep) - set(liv))
+
+
+HEADERS = [
+    "Strategy",
+    "Replay seeds",
+    "Replay test % mean [95% one seed]",
+    "Live seeds",
+    "Live test %",
+    "Live inside",
+    "Live mean % [replay 95% for that many seeds]",
+    "Same seeds: live − replay pp (mean)",
+    "Wall-clock s: live median / replay median [95%]",
+    "Verdict",
+]
+
+
+def _pp(x: float) -> str:
+    return f"{100 * x:.2f}"
+
+
+def rows(found: Sequence[Agreement]) -> list[list[str]]:
+    out = []
+    for a in found:
+        low, high = a.one_seed
+        mlow, mhigh = a.mean_band
+        wlow, whigh = interval(a.replay_wall)
+        out.append(
+            [
+                a.strategy,
+                seed_list(a.replay_seeds),
+                f"{_pp(float(np.mean(a.replay_test)))} [{_pp(low)}, {_pp(high)}]",
+                seed_list(a.live_seeds),
+                ", ".join(_pp(t) for t in a.live_test),
+                f"{a.inside}/{len(a.live_test)}",
+                f"{_pp(float(np.mean(a.live_test)))} [{_pp(mlow)}, {_pp(mhigh)}]",
+                a.same_seeds(),
+                f"{np.median(a.live_wall):.1f} / {np.median(a.replay_wall):.1f} [{wlow:.1f}, {whigh:.1f}]",
+                "agrees" if a.agrees else "**DISAGREES**",
+            ]
+        )
+    return out
+
+
+def markdown(budget: str, replay: Sequence[RunResult], live: Sequence[RunResult], why: Mapping[str, str]) -> str:
+    """REPLAY.md's agreement section: the table, what did not agree, and what was not compared."""
+    found, live_only, replay_only = agreements(replay, live)
+    out = [f"## Live versus replay ({budget})", ""]
+    if found:
+        out.append(tabulate(rows(found), HEADERS, tablefmt="github", disable_numparse=True))
+    else:
+        out.append("No strategy has both live and replay results.")
+    out += [
+        "",
+        f"Live inside: live seeds whose test accuracy lies in the replay's {LEVEL:.0%} interval for one seed "
+        "(2.5th..97.5th percentile of the replay seeds).  Live mean: the mean of the live seeds, against the "
+        f"{LEVEL:.0%} interval of the mean of as many replay seeds ({SUBSETS:,} random subsets, seed {SUBSET_SEED}); "
+        f"checked at {LEVEL:.0%}, about one live seed in {round(1 / (1 - LEVEL))} falls outside by chance alone.  "
+        "Same seeds: a replay seed runs the oracle with the live seed's own seed, so random search proposes the very "
+        "same configurations; the difference is then training (other training seeds, the table's machine) alone.  "
+        "The replay's wall-clock is simulated (recorded or predicted training seconds + the strategy's measured "
+        "decision time); the live one was measured on the machine named in its provenance.",
+        "",
+    ]
+    disagree = [a for a in found if not a.agrees]
+    if disagree:
+        out.append("Where they do not agree:")
+        out.append("")
+        for a in disagree:
+            low, high = a.one_seed
+            outside = [f"seed {s} ({_pp(t)})" for s, t in zip(a.live_seeds, a.live_test) if not low <= t <= high]
+            parts = []
+            if outside:
+                parts.append(f"{', '.join(outside)} outside [{_pp(low)}, {_pp(high)}]")
+            if not a.mean_inside:
+                mlow, mhigh = a.mean_band
+                parts.append(f"live mean {_pp(float(np.mean(a.live_test)))} outside [{_pp(mlow)}, {_pp(mhigh)}]")
+            out.append(f"- {a.strategy}: " + "; ".join(parts) + ".")
+        out.append("")
+    if live_only:
+        out.append("Live only: " + "; ".join(f"{n} ({why.get(n, 'not replayed here')})" for n in live_only) + ".")
+    if replay_only:
+        out.append(f"Replay only (no committed live runs to compare with): {', '.join(replay_only)}.")
+    return "\n".join(out).rstrip() + "\n"
+
+
+SUMMARY_HEADERS = [
+    "Strategy",
+    "Seeds",
+    "Test acc. % mean ± std",
+    "Test acc. % [95% one seed]",
+    "Best val. acc. % (mean)",
+    "Epochs (mean)",
+    "Simulated wall-clock s (median)",
+    "Decision s (median)",
+    "Trials answered: recorded / predicted",
+]
+
+
+def summary(replay: Sequence[RunResult]) -> str:
+    """One row per replayed strategy: outcome over its seeds, the simulated clock, how trials were answered."""
+    groups: dict[str, list[RunResult]] = {}
+    for r in sorted(replay, key=lambda r: (r.strategy, r.seed)):
+        groups.setdefault(r.strategy, []).append(r)
+    body = []
+    for name, runs in groups.items():
+        test = np.array([r.best.test_accuracy for r in runs])
+        low, high = interval(test)
+        answers = [(r.replay or {}).get("answers", {}) for r in runs]
+        clock = [(r.replay or {}).get("clock", {}) for r in runs]
+        body.append(
+            [
+                name,
+                seed_list(r.seed for r in runs),
+                f"{_pp(test.mean())} ± {_pp(test.std(ddof=1)) if len(test) > 1 else 'n/a'}",
+                f"[{_pp(low)}, {_pp(high)}]",
+                _pp(float(np.mean([r.best.val_accuracy for r in runs]))),
+                f"{np.mean([r.epochs_trained for r in runs]):.1f}",
+                f"{np.median([r.wall_clock_seconds for r in runs]):.1f}",
+                f"{np.median([c.get('decision_seconds', 0.0) for c in clock]):.2f}",
+                f"{sum(a.get('recorded', 0) for a in answers)} / {sum(a.get('predicted', 0) for a in answers)}",
+            ]
+        )
+    return tabulate(body, SUMMARY_HEADERS, tablefmt="github", disable_numparse=True)
+
+
+def replay_report(budget: str, replay: Sequence[RunResult], live: Sequence[RunResult], why: Mapping[str, str],
+                  command: str) -> str:  # fmt: skip
+    """REPLAY.md: where the replay came from, its summary, and how it agrees with the live results."""
+    surrogate = (replay[0].replay or {}) if replay else {}
+    table = surrogate.get("table_summary", {})
+    model = surrogate.get("surrogate", {})
+    validation = surrogate.get("validation", {})
+    out = [
+        f"# Replay of the {budget} budget",
+        "",
+        f"Made by `{command}` from {len(replay)} replay result files and {len(live)} live ones.",
+        "",
+    ]
+    if replay:
+        out += [
+            f"Surrogate: {model.get('model', '?')} (scikit-learn {model.get('scikit-learn', '?')}) fitted to "
+            f"{table.get('recordings', '?')} recordings of {table.get('configurations', '?')} configurations "
+            f"({table.get('replicated', '?')} with several seeds), table SHA-256 `{str(table.get('digest', '?'))[:16]}…`, "
+            f"recorded on {table.get('devices', '?')} ({table.get('backends', '?')}), commit "
+            f"{table.get('commits', '?')}" + (f" ({table['label']})" if table.get("label") else "") + ".  "
+            "Held-out ρ of the final validation accuracy "
+            f"{validation.get('rho', float('nan')):.3f} (seed-to-seed {validation.get('rho_seeds') or float('nan'):.3f}); "
+            "see SURROGATE.md.",
+            "",
+            "## Replay summary",
+            "",
+            summary(replay),
+            "",
+            "Trials answered: recorded, when the configuration is in the table (one of its recorded seeds, drawn per "
+            "trial); predicted, by the surrogate plus recorded seed noise.  Simulated wall-clock: recorded or "
+            "predicted seconds of every trial and the final test, plus the strategy's measured decision time.",
+            "",
+        ]
+    out.append(markdown(budget, replay, live, why))
+    return "\n".join(out).rstrip() + "\n"
+
+
+REPORT = "REPLAY.md"
+
+
+def write_report(
+    budget: str,
+    results_dir: Path,
+    why: Mapping[str, str],
+    command: str,
+    warn: Callable[[str], None] | None = None,
+    live_dir: Path | None = None,
+) -> Path:
+    """Write ``<results>/replay/<budget>/REPLAY.md`` from the result files alone (replays there, live runs in
+    ``<live_dir or results>/<budget>/``) and return its path."""
+    directory = replay_dir(results_dir, budget)
+    replay = read_runs(directory, "replay", warn)
+    if not replay:
+        raise UsageError(
+            f"no replay results in {directory}; make them with: tuning replay --budget {budget} --seeds 0-199"
+        )
+    live = read_runs(Path(live_dir if live_dir is not None else results_dir) / budget, "live", warn)
+    path = directory / REPORT
+    path.write_text(replay_report(budget, replay, live, why, command))
+    return path
