@@ -356,7 +356,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"tuning: run failed: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("tuning: interrupted; nothing written", file=sys.stderr)
+        print(
+            "tuning: interrupted; no result written (the same command continues after the last finished trial)",
+            file=sys.stderr,
+        )
         return 130
     return 2
 
