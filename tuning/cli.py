@@ -151,8 +151,11 @@ def _replay_parsers(sub: argparse._SubParsersAction, budgets: Sequence[str]) -> 
 
     def workers(p: argparse.ArgumentParser) -> None:
         p.add_argument(
-            "--workers", type=int, default=1, metavar="W", help="processes to spread the work over (default 1)"
-        )
+            "--workers", type=int, default=1, metavar="W",
+            help="local single-threaded Dask worker processes to spread the work over (default 1: this process)",
+        )  # fmt: skip
+        p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="an existing Dask cluster instead (tcp:// or tls://HOST:PORT; see Scaling out)")  # fmt: skip
 
     record = sub.add_parser(
         "record", help="train configurations into the budget's replay table (resumable: run it again to continue)"
@@ -245,7 +248,7 @@ def _replay(args: argparse.Namespace) -> int:
 
     try:
         paths = replay(args.budget, args.seeds, args.strategies, args.results_dir, args.table_dir, args.workers,
-                       None if args.quiet else _say)  # fmt: skip
+                       None if args.quiet else _say, args.scheduler)  # fmt: skip
     except KeyboardInterrupt:
         _say("tuning: interrupted; every replay result file written so far is complete, none is half-written")
         return 130
@@ -259,7 +262,8 @@ def _record(args: argparse.Namespace) -> int:
     from tuning.execution.record import GRID_POINTS, record
 
     outcome = record(args.budget, args.configs, args.seeds, args.table_dir, args.live_dir, args.workers,
-                     args.max_minutes, GRID_POINTS if args.grid is None else args.grid, args.label, _say)  # fmt: skip
+                     args.max_minutes, GRID_POINTS if args.grid is None else args.grid, args.label, _say,
+                     args.scheduler)  # fmt: skip
     _say(
         f"tuning: {'interrupted; ' if outcome.interrupted else ''}recorded {outcome.recorded} in {outcome.seconds:.0f}s; {outcome.already + outcome.recorded} of "
         f"{outcome.planned} planned are in the table ({outcome.table_size} lines), {outcome.remaining} to go"

@@ -19,7 +19,7 @@ still leaves a table that spans the space.
 Recording (``record``) skips what the table already holds, appends one
 synced line per finished training (a kill loses only the training in
 progress), stops starting new ones after ``max_minutes`` (chunks), spreads
-trainings over ``workers`` processes (``tuning.execution.pool.map_runs``)
+trainings over ``workers`` processes or a Dask cluster (``tuning.execution.pool.map_runs``)
 and seals the table at the end.
 """
 
@@ -192,6 +192,7 @@ def record(
     grid: int = GRID_POINTS,
     label: str | None = None,
     progress: Callable[[str], None] | None = None,
+    scheduler: str | None = None,
 ) -> Outcome:
     """The whole of ``tuning record``: plan, skip what is recorded, train the rest, seal (see the module)."""
     if budget_name not in BUDGETS:
@@ -216,7 +217,9 @@ def record(
     outcome = Outcome(directory, len(tasks), len(tasks) - len(todo), 0, 0.0, len(done))
     job = functools.partial(train, budget_name=budget.name, label=label)
     try:
-        for task, line in map_runs(job, todo, workers, keep_going=lambda: time.perf_counter() < deadline):
+        for task, line in map_runs(
+            job, todo, workers, keep_going=lambda: time.perf_counter() < deadline, scheduler=scheduler
+        ):
             recording = table.Recording.from_json(line, f"trained {task.key} seed {task.seed}")
             table.append(directory, recording)
             outcome.recorded += 1

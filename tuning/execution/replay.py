@@ -276,6 +276,7 @@ def replay(
     table_root: Path = Path("results/replay"),
     workers: int = 1,
     progress: Callable[[str], None] | None = None,
+    scheduler: str | None = None,
 ) -> list[Path]:
     """The whole of ``tuning replay``: every (strategy, seed), one result file each, under
     ``<results_dir>/replay/<budget>/``; return their paths."""
@@ -293,7 +294,7 @@ def replay(
     tasks = [(name, seed) for name in chosen for seed in seeds]
     job = functools.partial(_replay_job, budget_name=budget.name, table_root=Path(table_root))
     paths = []
-    for (name, seed), document in map_runs(job, tasks, workers):
+    for (name, seed), document in map_runs(job, tasks, workers, scheduler=scheduler):
         result = RunResult.from_json(document)
         paths.append(write_result(result_path(out, budget.name, name, seed), result))
         if progress:
