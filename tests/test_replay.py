@@ -31,7 +31,7 @@ from tuning.objectives.live import backend
 from tuning.objectives.replay import table, validate
 from tuning.objectives.replay.objective import ReplayObjective
 from tuning.objectives.replay.surrogate import Surrogate
-from tuning.report.agreement import agreements
+from tuning.report.agreement import Agreement, agreements
 from tuning.results import write_atomic
 
 from documents import result_document
@@ -312,6 +312,19 @@ def test_agreement_says_which_live_seeds_fall_outside() -> None:
     assert ok.agrees and ok.inside == 3
     assert not bad.agrees and bad.inside == 2 and not bad.mean_inside
     assert live_only == ["grid"]
+
+
+def test_agreement_allows_the_live_seeds_outside_that_chance_gives_and_no_more() -> None:
+    replay = [RunResult.from_json(result_document("random", s, 0.95 + 0.001 * (s % 10 - 5))) for s in range(200)]
+
+    def live(*tests: float) -> Agreement:
+        runs = [RunResult.from_json(result_document("random", s, t)) for s, t in enumerate(tests)]
+        return agreements(replay, runs)[0][0]
+
+    one_out = live(0.944, *[0.95] * 9)  # 1 of 10 outside: p = 0.40 at 5 % each
+    assert one_out.inside == 9 and one_out.mean_inside and one_out.outside_p > 0.3 and one_out.agrees
+    three_out = live(0.9447, 0.9447, 0.9447, *[0.9502] * 7)  # 3 of 10: p = 0.012, mean still inside
+    assert three_out.inside == 7 and three_out.mean_inside and three_out.outside_p < 0.05 and not three_out.agrees
 
 
 def _threads_and_pid(task: int) -> tuple[int, dict[str, object], int, str | None]:
