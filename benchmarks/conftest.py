@@ -229,7 +229,10 @@ def engine(request: pytest.FixtureRequest, selection: Selection) -> Iterator[Eng
     ]
     pending = [spec for spec in specs if done(selection, spec) is None]
     workers = min(selection.workers, max(1, len(pending)))
-    engine = make_engine(selection.results_dir, workers, selection.scheduler, selection.fresh)
+    try:
+        engine = make_engine(selection.results_dir, workers, selection.scheduler, selection.fresh)
+    except UsageError as e:  # e.g. an unreachable --scheduler: one line, not a fixture error per test
+        pytest.exit(f"tuning: error: {e}", returncode=pytest.ExitCode.USAGE_ERROR)
     try:
         engine.submit(pending)
         yield engine

@@ -364,6 +364,18 @@ def _refused(argv: list[str], capsys: pytest.CaptureFixture[str], *needles: str)
         assert needle in lines[0], lines[0]
 
 
+def test_an_unreachable_scheduler_is_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from tuning.execution import engine
+
+    monkeypatch.setattr(engine, "SCHEDULER_TIMEOUT", "1s")
+    argv = ["record", "--budget", "smoke", "--configs", "1", "--seeds", "1", "--table-dir", str(tmp_path),
+            "--live-dir", str(tmp_path), "--scheduler", "tcp://127.0.0.1:1"]  # fmt: skip
+    _refused(argv, capsys, "tcp://127.0.0.1:1", "--scheduler")
+    assert not list(tmp_path.rglob("*.jsonl*")), "a refused recording wrote a table"
+
+
 def test_replay_without_a_table_or_a_fit_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     args = ["replay", "--budget", "smoke", "--seeds", "0", "--table-dir", str(tmp_path), "--results-dir", str(tmp_path)]
     _refused(args, capsys, "no replay table", "tuning record")

@@ -46,6 +46,7 @@ from tuning.results import result_path, write_result
 
 RETRIES = 2  # re-runs of a task that raised (a worker that died is rescheduled by Dask itself)
 WORKER_THREADS = 1  # compute threads per worker: one run at a time, one core each
+SCHEDULER_TIMEOUT = "30s"  # how long to try reaching an existing scheduler
 
 
 @dataclass(frozen=True)
@@ -290,7 +291,13 @@ def connect(workers: int, scheduler: str | None = None) -> tuple[Any, Any]:
     from distributed import Client, LocalCluster
 
     if scheduler:
-        return Client(scheduler, timeout="30s"), None
+        try:
+            return Client(scheduler, timeout=SCHEDULER_TIMEOUT), None
+        except (OSError, ValueError, TypeError) as e:  # unreachable, refused, or not an address
+            raise UsageError(
+                f"cannot use the Dask scheduler {scheduler!r} ({last_line(str(e))}); start one with "
+                "'dask scheduler' (README: Scaling out) or leave out --scheduler"
+            ) from None
     # No MALLOC_TRIM_THRESHOLD_ for the workers (see prepare_worker), nor in this process's environment,
     # which a nanny updates with it before spawning (and which the side-by-side example's process inherits).
     with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
