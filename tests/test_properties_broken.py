@@ -25,7 +25,7 @@ from tuning.core.budget import Budget
 from tuning.core.seeds import oracle_seed
 from tuning.core.space import SPACE, Config, Int, Space, SpaceError
 from tuning.execution.loop import SearchLoop
-from tuning.objectives.live.model import build_model
+from tuning.objectives.live.model import build_model, keras_optimizer
 from tuning.objectives.synthetic import SyntheticObjective
 from tuning.strategies import get
 from tuning.strategies.base import Strategy
@@ -403,7 +403,7 @@ CONFIG: Config = {
         (lambda c: sequential(c, activation="tanh"), "activation"),
         (lambda c: sequential(c, bias=False), "no bias"),
         (lambda c: sequential(c, drop_last=True), "hidden layers"),
-        (lambda c: build_model(c, optimizer=lambda name, lr: keras.optimizers.Adam()), "lr"),
+        (lambda c: build_model(c, optimizer=lambda name, lr: keras_optimizer(name, 0.0123)), "lr"),
         (lambda c: build_model({**c, SPACE.optimizer.name: "sgd"}), "optimizer"),
     ],
     ids=["tanh", "no_bias", "layer_missing", "lr_ignored", "other_optimizer"],

@@ -36,12 +36,24 @@ def test_bad_documents_say_what_is_wrong() -> None:
         "best.test_accuracy is 1.5": {**good, "best": {**good["best"], "test_accuracy": 1.5}},
         "budget.epoch_budget is 7": {**good, "budget": {**good["budget"], "epoch_budget": 7}},
         "trials[0] lacks numeric epochs/seconds": {**good, "trials": [{**good["trials"][0], "seconds": "x"}]},
+        "trials[0].compile_seconds is -0.1": {**good, "trials": [{**good["trials"][0], "compile_seconds": -0.1}]},
+        "trials[0].validation_seconds is 'x'": {**good, "trials": [{**good["trials"][0], "validation_seconds": "x"}]},
         "missing environment": {k: v for k, v in good.items() if k != "environment"},
         "a throughput file": {"kind": "throughput"},
     }
     for message, doc in cases.items():
         with pytest.raises(RecordError, match=re.escape(message)):
             RunResult.from_json(doc)
+
+
+def test_a_trials_time_breakdown_is_kept_where_measured_and_absent_where_not() -> None:
+    timed = result_document("a", 0, 0.9, timings=(0.25, 0.125))
+    assert RunResult.from_json(timed).to_json()["trials"] == timed["trials"]
+    trial = RunResult.from_json(timed).trials[0]
+    assert (trial.compile_seconds, trial.validation_seconds) == (0.25, 0.125)
+    untimed = result_document("a", 0, 0.9)
+    again = RunResult.from_json(untimed)
+    assert again.trials[0].compile_seconds is None and again.to_json()["trials"] == untimed["trials"]
 
 
 def test_seed_lists_and_ranges() -> None:

@@ -272,15 +272,35 @@ def test_latex_compiles(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
 @pytest.mark.parametrize("table", TABLES)
 def test_csv_is_one_rectangular_table_per_file(table: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Old: two tables of different widths in one file, which csv and pandas readers take as one."""
-    write_runs(tmp_path / "here", RANKED)
-    write_runs(tmp_path / "here", {"a": [0.9, 0.8], "b": [0.7, 0.6]}, budget="standard")
+    write_runs(tmp_path / "here", RANKED, timings=(0.25, 0.125))
+    write_runs(tmp_path / "here", {"a": [0.9, 0.8], "b": [0.7, 0.6]}, budget="standard", timings=(0.25, 0.125))
     write_runs(tmp_path / "ref", RANKED)
     rows = csv_table(capsys, tmp_path / "here", table, "--reference", str(tmp_path / "ref"), "--optimum", "smoke=0.9")
     assert rows and {r["budget"] for r in rows} <= {"smoke", "standard"}
     for row in rows:
         assert row["provenance_budget" if table != "reference" else "provenance_local_budget"].startswith(row["budget"])
-    expected = {"summary": 5, "friedman": 2, "pairwise": 4, "anytime": 5, "reference": 4}[table]
+    expected = {"summary": 5, "friedman": 2, "pairwise": 4, "anytime": 5, "time": 5, "reference": 4}[table]
     assert len(rows) == expected
+
+
+def test_time_table_sums_where_each_strategys_time_went(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Three trials a run, each 1.0 s of training steps of which 0.25 s compiling, and 0.125 s of validation;
+    runs of seeds 0 and 1 take 10 and 11 s.  A run without the breakdown (an older file) is left out, and said."""
+    write_runs(tmp_path, {"a": [0.9, 0.8]}, timings=(0.25, 0.125))
+    write_runs(tmp_path, {"b": [0.7]})
+    (row,) = csv_table(capsys, tmp_path, "time")
+    assert row["strategy"] == "a" and row["runs"] == "2" and row["runs_without_timings"] == "0"
+    got = {k: float(row[k]) for k in ("wall_clock_seconds", "step_seconds", "compile_seconds", "validation_seconds",
+                                      "rest_seconds", "wall_per_step", "wall_per_step_and_validation")}  # fmt: skip
+    assert got == pytest.approx(
+        {"wall_clock_seconds": 21.0, "step_seconds": 4.5, "compile_seconds": 1.5, "validation_seconds": 0.75,
+         "rest_seconds": 14.25, "wall_per_step": 21 / 4.5, "wall_per_step_and_validation": 21 / 5.25}
+    )  # fmt: skip
+    _, out, _ = report(capsys, tmp_path, "--table", "time")
+    assert "| a " in out and "| b " not in out and "Left out: 1 run(s) without these timings" in out
+    (line,) = [line for line in out.splitlines() if line.startswith("| a ")]
+    assert [c.strip() for c in line.strip("|").split("|")] == ["a", "2", "21.0", "21.4", "7.1", "3.6", "67.9", "4.67",
+                                                                "4.00"]  # fmt: skip
 
 
 def test_csv_without_a_table_is_refused_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -56,10 +56,13 @@ class TrialRecord:
     initial_epoch: int = 0
     resumed_from: str | None = None
     seconds: float = 0.0  # wall-clock of the whole trial: build, fit, validation
-    train_seconds: float = 0.0  # time spent in training steps alone
+    train_seconds: float = 0.0  # time spent in training steps alone (a new model's first compiled call included)
     samples: int = 0  # training samples processed
     status: str = "COMPLETED"
     extra: dict[str, Any] = field(default_factory=dict)
+    # Where a live trial's time went besides training steps; None where not measured (replays, older files).
+    compile_seconds: float | None = None  # part of train_seconds: tracing, lowering, compiling (JAX's report)
+    validation_seconds: float | None = None  # scoring the validation images after each epoch
 
     @property
     def score(self) -> float:
@@ -71,7 +74,12 @@ class TrialRecord:
         return self.score if self.val_accuracy else None
 
     def to_json(self) -> dict[str, Any]:
+        """The record's fields; the time breakdown only where it was measured, so a replay's trials and
+        files from before it keep their layout."""
         out = asdict(self)
+        for key in ("compile_seconds", "validation_seconds"):
+            if out[key] is None:
+                del out[key]
         out["val_accuracy_final"] = self.val_accuracy_final
         return out
 
@@ -89,6 +97,10 @@ class TrialRecord:
             raise RecordError(f"{where}.val_accuracy is not a list of numbers")
         if not isinstance(data.get("hyperparameters"), dict):
             raise RecordError(f"{where}.hyperparameters is not an object")
+        for key in ("compile_seconds", "validation_seconds"):
+            value = data.get(key)
+            if value is not None and not (is_number(value) and value >= 0):
+                raise RecordError(f"{where}.{key} is {value!r}, expected a non-negative number or null")
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known} | {"val_accuracy": list(curve)})
 

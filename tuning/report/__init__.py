@@ -14,11 +14,12 @@ made:
 * the pairwise table: paired differences, Wilcoxon signed-rank p with Holm's
   correction (the post hoc), and the probability of improvement;
 * anytime mean ranks (and normalized regret where the optimum is known);
+* where the time goes: training steps, compiling, validation and the rest, per strategy;
 * with ``--reference DIR``, this machine's runs against the reference's.
 
 Modules: ``command`` (the command itself), ``load`` (files -> records, bad ones named and skipped),
 ``statistics`` (aggregates, intervals, ranks), ``significance`` (Friedman, Wilcoxon, Holm),
-``anytime`` (curves along the budget), ``compare`` (local against reference), ``provenance``,
+``anytime`` (curves along the budget), ``timing`` (where the wall-clock goes), ``compare`` (local against reference), ``provenance``,
 ``tables`` (numbers -> Markdown, LaTeX, CSV) and ``plots`` (anytime curves and the critical-difference
 diagram; it imports tables, never the other way).  A new statistic goes in ``statistics`` or
 ``significance`` and gets a column or table in ``tables``.
@@ -26,4 +27,4 @@ diagram; it imports tables, never the other way).  A new statistic goes in ``sta
 
 # Here, so the command line can list them without importing scipy.
 FORMATS = ("github", "latex", "csv")
-TABLES = ("summary", "friedman", "pairwise", "anytime", "reference")
+TABLES = ("summary", "friedman", "pairwise", "anytime", "time", "reference")

@@ -37,6 +37,7 @@ from tuning.report.statistics import (
     Row,
     summarise,
 )
+from tuning.report.timing import Timing, timings
 
 
 def _pct(x: float | None, signed: bool = False) -> str:
@@ -317,6 +318,57 @@ def anytime_table(a: Anytime | None) -> Table:
     return Table("anytime", "Anytime", headers, display, align, notes + seeds, csv_headers, body)
 
 
+# ----------------------------------------------------------------------------- time
+
+
+TIME_NOTES = (
+    "Where the wall-clock went, summed over each strategy's runs (shares of the total wall-clock). "
+    "Steps: training steps, without compiling. "
+    "Compile: what JAX reports (jax.monitoring) for preparing programs while training - tracing the step, lowering "
+    "it, compiling it or loading it from the cache - mostly a new model's first call (TensorFlow reports none: "
+    "there it stays in the steps). "
+    "Validation: scoring the validation images after each epoch, which the protocol needs. "
+    "Rest: everything else (building models, the strategy's decisions, Keras Tuner's bookkeeping, scoring the "
+    "test images, writing state). "
+    "Wall / steps and wall / (steps + validation): ratios of the sums; 1.00 would be a run that does nothing else."
+)
+
+
+def time_table(timings: Sequence[Timing]) -> Table:
+    headers = [
+        "Strategy", "Runs", "Wall-clock s (total)", "Steps %", "Compile %", "Validation %", "Rest %",
+        "Wall / steps", "Wall / (steps + validation)",
+    ]  # fmt: skip
+    csv_headers = [
+        "strategy", "runs", "runs_without_timings", "wall_clock_seconds", "step_seconds", "compile_seconds",
+        "validation_seconds", "rest_seconds", "wall_per_step", "wall_per_step_and_validation",
+    ]  # fmt: skip
+    shown = [t for t in timings if t.runs]
+    display = [
+        [
+            t.strategy,
+            str(t.runs),
+            f"{t.wall:.1f}",
+            *(f"{100 * t.share(x):.1f}" for x in (t.steps, t.compile, t.validation, t.rest)),
+            f"{t.wall_per_step:.2f}",
+            f"{t.wall_per_protocol:.2f}",
+        ]
+        for t in shown
+    ]
+    body = [
+        [t.strategy, t.runs, t.skipped, t.wall, t.steps, t.compile, t.validation, t.rest, t.wall_per_step,
+         t.wall_per_protocol]
+        for t in shown
+    ]  # fmt: skip
+    notes = TIME_NOTES
+    skipped = sum(t.skipped for t in timings)
+    if skipped:
+        notes += f" Left out: {skipped} run(s) without these timings (replays, or files from before they were kept)."
+    empty = "" if shown else "No run here recorded where its time went (replays and older files do not)."
+    align = ("left",) + ("right",) * (len(headers) - 1)
+    return Table("time", "Where the time goes", headers, display, align, notes, csv_headers, body, empty)
+
+
 # ----------------------------------------------------------------------------- local against reference
 
 
@@ -349,6 +401,7 @@ class Section:
     friedman: Friedman = field(init=False)
     anytime: Anytime | None = field(init=False)
     comparison: Comparison | None = field(init=False)
+    timings: list[Timing] = field(init=False)
     provenance: list[tuple[str, str]] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -358,6 +411,7 @@ class Section:
         self.friedman = friedman(self.runs, order)
         self.anytime = anytime(self.runs, order, self.optimum)
         self.comparison = None if self.reference is None else compare(self.runs, self.reference, self.spread_pp)
+        self.timings = timings(self.runs, order)
         self.provenance = provenance(self.runs)
 
     @property
@@ -385,6 +439,7 @@ class Section:
             friedman_table(self.friedman),
             pairs_table(self.pairs),
             anytime_table(self.anytime),
+            time_table(self.timings),
             reference_table(self.comparison),
         ]
         chosen = [t for t in tables if t is not None and which in ("all", t.key)]

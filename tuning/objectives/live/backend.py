@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import platform
 import random
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,69 @@ def set_seed(seed: int) -> None:
         return
     random.seed(seed)
     np.random.seed(seed)
+
+
+def device_array(values: np.ndarray) -> Any:
+    """``values`` as the backend's own array, without compiling anything.
+
+    On JAX, Keras makes a variable's value with ``jnp.asarray(value)``; for a numpy
+    array that stages a small program compiled per new shape (5-8 ms each, four per
+    dense layer with Adam), where ``jax.device_put`` only copies.  Other backends take
+    numpy as it is.
+    """
+    if name() == "jax":
+        import jax
+
+        return jax.device_put(values)
+    return values
+
+
+_COMPILE_EVENTS = (
+    "/jax/core/compile/jaxpr_trace_duration",  # tracing (top-level traces only: nested ones are not timed)
+    "/jax/core/compile/jaxpr_to_mlir_module_duration",  # lowering
+    "/jax/core/compile/backend_compile_duration",  # XLA's compile, or loading the program from the cache
+)
+_compiled = [0.0]
+
+
+def compile_clock() -> Callable[[], float] | None:
+    """A clock of the seconds this process has spent preparing programs to run: tracing, lowering,
+    and compiling them or loading them from the cache (JAX reports each through ``jax.monitoring``).
+    None on backends that do not report it."""
+    if name() != "jax":
+        return None
+    import jax
+
+    if not _compiled[1:]:
+        events = set(_COMPILE_EVENTS)
+
+        def count(event: str, seconds: float, **_: Any) -> None:
+            if event in events:
+                _compiled[0] += seconds
+
+        jax.monitoring.register_event_duration_secs_listener(count)
+        _compiled.append(1.0)  # registered: once per process
+    return lambda: _compiled[0]
+
+
+def restarts_like_new() -> bool:
+    """Whether a restarted model (``model.restart``) trains to the same weights as a new one here, given
+    ``draw_like_first_fit``: checked on JAX (``tests/test_train.py``).  On TensorFlow, Keras shuffles with
+    TensorFlow's own generator inside ``tf.data``, whose draws a first fit makes are not reproduced: build anew."""
+    return name() == "jax"
+
+
+def draw_like_first_fit(n_train: int) -> None:
+    """Draw what a new model's first ``fit`` draws and a restarted model's would not.
+
+    On JAX, Keras shuffles with numpy's global generator, one permutation per pass over the
+    data; a new model's first ``fit`` makes one extra pass to build its metrics and loss
+    (``Trainer._symbolic_build`` takes a first batch), so its first epoch trains on the second
+    permutation.  A restarted model is built already: drawing that permutation here puts its
+    epochs on the same batches as a new model's.
+    """
+    if name() == "jax":
+        np.random.permutation(n_train)
 
 
 def compilation_cache_dir() -> Path:

@@ -43,13 +43,8 @@ class LearningCurves(keras.callbacks.Callback):
         self.train_seconds, self.validation = train_seconds, validation
         self.x_test, self.y_test = x_test, y_test
         self.epochs: list[dict[str, Any]] = []
-        self._begin = 0.0
-
-    def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
-        self._begin = time.perf_counter()
 
     def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
-        elapsed = time.perf_counter() - self._begin
         train = self.train_seconds[-1]
         started = time.perf_counter()
         test_loss, test_accuracy = score(self.model.get_weights(), self.x_test, self.y_test, self.validation.activation)
@@ -61,7 +56,7 @@ class LearningCurves(keras.callbacks.Callback):
                 "test_accuracy": float(test_accuracy),
                 "test_loss": _finite(float(test_loss)),
                 "train_seconds": train,
-                "validation_seconds": max(0.0, elapsed - train),
+                "validation_seconds": self.validation.seconds[-1],
                 "test_seconds": time.perf_counter() - started,
             }
         )

@@ -85,8 +85,10 @@ from typing import Any, ClassVar
 import keras
 from keras import ops
 
+from tuning.objectives.live.initial_values import NumpyZeroSlots
 
-class HypergradientOptimizer(keras.optimizers.Optimizer):
+
+class HypergradientOptimizer(NumpyZeroSlots, keras.optimizers.Optimizer):
     """Base class: a step θ -= α·direction, with α learned by hypergradient descent.
 
     Subclasses give ``direction`` (updating their own moments); this class

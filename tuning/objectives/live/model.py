@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import math
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -10,6 +10,7 @@ import keras
 import numpy as np
 
 from tuning.core.space import SPACE, Space
+from tuning.objectives.live.initial_values import NumpyZeros, NumpyZeroSlots, SeededGlorotUniform, glorot_uniform
 
 OptimizerFactory = Callable[[str, float], keras.optimizers.Optimizer]
 
@@ -19,34 +20,14 @@ STEPS_PER_EXECUTION = 64
 
 
 def keras_optimizer(name: str, learning_rate: float, space: Space = SPACE) -> keras.optimizers.Optimizer:
-    """The plain Keras optimizer the space names, with Keras's defaults otherwise."""
-    cls = getattr(keras.optimizers, space.optimizers[name])
-    return cls(learning_rate=learning_rate)
+    """The plain Keras optimizer the space names, with Keras's defaults otherwise (its zero moments made by numpy)."""
+    return _numpy_slots(getattr(keras.optimizers, space.optimizers[name]))(learning_rate=learning_rate)
 
 
-class SeededGlorotUniform(keras.initializers.Initializer):
-    """Keras's default kernel initializer (Glorot uniform), drawn with numpy from a seeded generator.
-
-    Why not Keras's own: on JAX every new weight shape compiles a random-number
-    kernel (1-3 s per trial at this space's sizes, more than the training
-    steps of a standard trial), and the draws differ between backends.  numpy
-    draws cost microseconds and give the same initial weights on every backend.
-    """
-
-    def __init__(self, rng: np.random.Generator) -> None:
-        self.rng = rng
-
-    def __call__(self, shape: tuple[int, ...], dtype: Any = None) -> np.ndarray:
-        fan_in, fan_out = shape
-        limit = math.sqrt(6.0 / (fan_in + fan_out))
-        return self.rng.uniform(-limit, limit, size=shape).astype(np.float32)
-
-
-class NumpyZeros(keras.initializers.Initializer):
-    """Zeros (Keras's default bias), made by numpy: no compiled kernel per shape on JAX."""
-
-    def __call__(self, shape: tuple[int, ...], dtype: Any = None) -> np.ndarray:
-        return np.zeros(shape, dtype=np.float32)
+@functools.cache
+def _numpy_slots(cls: type[keras.optimizers.Optimizer]) -> type[keras.optimizers.Optimizer]:
+    """``cls`` with ``NumpyZeroSlots``: the same optimizer, the same numbers, no compile per moment's shape."""
+    return type(cls.__name__, (NumpyZeroSlots, cls), {"__module__": __name__, "__doc__": cls.__doc__})
 
 
 def build_model(
@@ -88,3 +69,30 @@ def build_model(
         jit_compile="auto",
     )
     return model
+
+
+def initial_weights(config: Mapping[str, Any], space: Space = SPACE, seed: int = 0) -> list[np.ndarray]:
+    """The weights ``build_model(config, space, seed=seed)`` starts from, in ``get_weights()`` order.
+
+    The same draws in the same order: one kernel per layer, input to output (biases start at zero).
+    """
+    config = space.validate(config)
+    rng = np.random.default_rng(seed)
+    sizes = [space.inputs, *space.widths(config), space.classes]
+    weights: list[np.ndarray] = []
+    for fan_in, fan_out in zip(sizes, sizes[1:]):
+        weights += [glorot_uniform(rng, (fan_in, fan_out)), np.zeros(fan_out, dtype=np.float32)]
+    return weights
+
+
+def restart(model: keras.Model, config: Mapping[str, Any], space: Space = SPACE, seed: int = 0) -> None:
+    """Put a model built by ``build_model`` for ``config``'s architecture and optimizer back where a fresh
+    ``build_model(config, space, seed=seed)`` starts: its initial weights, the optimizer's moments and step
+    count at zero, and ``config``'s learning rate.  Its compiled training step stays: no new trace or compile.
+    """
+    config = space.validate(config)
+    model.set_weights(initial_weights(config, space, seed))
+    optimizer = model.optimizer
+    for variable in optimizer.variables:
+        variable.assign(np.zeros(variable.shape, dtype=variable.dtype))
+    optimizer.learning_rate = config[space.learning_rate.name]

@@ -15,6 +15,7 @@ the forward pass Keras would run, in float32.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -69,15 +70,18 @@ def _score(weights: Sequence[np.ndarray], x: np.ndarray, y: np.ndarray, activati
 
 
 class EpochValidation(keras.callbacks.Callback):
-    """Scores the weights after every epoch on the validation images; keeps accuracy and loss per epoch."""
+    """Scores the weights after every epoch on the validation images; keeps accuracy, loss and seconds per epoch."""
 
     def __init__(self, x: np.ndarray, y: np.ndarray, activation: str = "relu") -> None:
         super().__init__()
         self.x, self.y, self.activation = x, y, activation
         self.accuracy: list[float] = []
         self.loss: list[float] = []
+        self.seconds: list[float] = []
 
     def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+        started = time.perf_counter()
         loss, accuracy = score(self.model.get_weights(), self.x, self.y, self.activation)
+        self.seconds.append(time.perf_counter() - started)
         self.loss.append(loss)
         self.accuracy.append(accuracy)

@@ -41,20 +41,29 @@ def clear_session() -> None:
 
 
 class EpochTimer(keras.callbacks.Callback):
-    """Seconds of training steps per epoch, validation excluded."""
+    """Seconds of training steps per epoch, validation excluded; and how much of them went to preparing
+    the step: a new model traces its training step, lowers it, and compiles it or loads it from JAX's cache
+    on its first call (``compile_seconds``, as JAX reports it; None on a backend that does not).
+
+    No batch hooks: a callback with them makes Keras wait for every compiled call to finish.
+    """
 
     def __init__(self) -> None:
         super().__init__()
         self.seconds: list[float] = []
-        self._start = 0.0
+        self.clock = backend.compile_clock()
+        self.compiled = 0.0
+        self._start = self._compile_start = 0.0
         self._open = False
 
     def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
         self._start, self._open = time.perf_counter(), True
+        self._compile_start = self.clock() if self.clock else 0.0
 
     def _close(self) -> None:
         if self._open:
             self.seconds.append(time.perf_counter() - self._start)
+            self.compiled += (self.clock() - self._compile_start) if self.clock else 0.0
             self._open = False
 
     def on_test_begin(self, logs: Any = None) -> None:
@@ -62,6 +71,10 @@ class EpochTimer(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
         self._close()
+
+    @property
+    def compile_seconds(self) -> float | None:
+        return self.compiled if self.clock else None
 
 
 class KerasObjective:
@@ -144,6 +157,8 @@ class KerasObjective:
             resumed_from=resume_from,
             seconds=time.perf_counter() - started - sum(c.test_seconds for c in curves),
             train_seconds=float(sum(timer.seconds)),
+            compile_seconds=timer.compile_seconds,
+            validation_seconds=float(sum(validation.seconds)),
             samples=trained * len(self.split.x_train),
             extra=extra,
         )
