@@ -1,4 +1,4 @@
-"""The live objective's training: initial values without compiles, and where a trial's time goes.
+"""The live objective's training: models restarted between trials, initial values without compiles, timings.
 
 Tiny random data: these check what a trial computes and records, not how well it learns.
 """
@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+import keras
 import numpy as np
 import pytest
 
@@ -41,6 +42,39 @@ def test_initial_weights_are_the_ones_build_model_draws(config: dict[str, Any]) 
     built = build_model(config, seed=42).get_weights()
     assert same(built, initial_weights(config, seed=42))
     assert not same(built, initial_weights(config, seed=43))
+
+
+@pytest.mark.skipif(not backend.restarts_like_new(), reason="models are restarted on JAX only; others build anew")
+def test_a_restarted_model_trains_like_a_new_one() -> None:
+    """Trials of an architecture and optimizer seen before reuse its model (no new trace or compile), and
+    end with the very weights and accuracies a new model gives: other learning rates, other trial seeds,
+    and a continuation from stored weights (Hyperband's) included."""
+    split = tiny_split()
+    reusing = KerasObjective(split, SPACE, seed=7)
+    builds = []
+    build = reusing.build
+
+    def counted(config: Any, seed: int = 0) -> keras.Model:
+        builds.append(config)
+        return build(config, seed)
+
+    reusing.build = counted  # type: ignore[method-assign]
+    faster = {**ADAM, "learning_rate": 4e-3}
+    other = {**RMSPROP, "learning_rate": 1e-4}
+    plan = [("0", ADAM, 2, 0, None), ("1", RMSPROP, 2, 0, None), ("2", faster, 2, 0, None),
+            ("3", faster, 3, 2, "2"), ("4", other, 2, 0, None)]  # fmt: skip
+    records = {tid: reusing.evaluate(tid, c, epochs, first, source) for tid, c, epochs, first, source in plan}
+    assert [c["optimizer"] for c in builds] == ["adam", "rmsprop"], "trials 2-4 should have restarted a model"
+    compiled = [records[tid].compile_seconds for tid, *_ in plan]
+    assert all(c is not None and c > 0 for c in compiled[:2]) and compiled[2:] == [0.0, 0.0, 0.0], compiled
+
+    for tid, config, epochs, first, source in plan[2:]:
+        fresh = KerasObjective(split, SPACE, seed=7)
+        if source is not None:
+            fresh.weights.put(source, reusing.weights.get(source))
+        record = fresh.evaluate(tid, config, epochs, first, source)
+        assert record.val_accuracy == records[tid].val_accuracy, f"trial {tid}"
+        assert same(fresh.weights.get(tid), reusing.weights.get(tid)), f"trial {tid}"
 
 
 def test_a_trial_records_where_its_time_went() -> None:

@@ -13,6 +13,7 @@ resumed run still has them.
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from typing import Any
 
 import keras
@@ -23,12 +24,13 @@ from tuning.core.space import Config, Space
 from tuning.objectives.live import backend
 from tuning.objectives.live.curves import LearningCurves
 from tuning.objectives.live.data import Split
-from tuning.objectives.live.model import build_model
+from tuning.objectives.live.model import build_model, restart
 from tuning.objectives.live.scoring import EpochValidation, score
 from tuning.objectives.live.variants import VARIANTS, TrainingVariant
 from tuning.objectives.live.weights import TrialWeights
 
 CAPABILITIES = frozenset(f"training:{name}" for name in VARIANTS)
+MODELS_KEPT = 8  # architectures whose compiled model a run keeps for later trials (5x512 with Adam: 16 MB each)
 
 
 def clear_session() -> None:
@@ -107,9 +109,34 @@ class KerasObjective:
         self.callbacks = self.variant.callbacks if self.variant else None
         self.weights = weights if weights is not None else TrialWeights()
         self.curves = curves
+        self._models: OrderedDict[tuple[Any, ...], keras.Model] = OrderedDict()
 
     def build(self, config: Config, seed: int = 0) -> keras.Model:
         return build_model(config, self.space, self.variant.optimizer if self.variant else None, seed)
+
+    def model(self, config: Config, seed: int) -> keras.Model:
+        """A model of ``config`` as ``build`` makes it: an earlier trial's of the same architecture and
+        optimizer, restarted (``model.restart``), or else a new one.
+
+        A new Keras model traces, lowers and compiles (or loads from the cache) its training step on its
+        first call: 50-400 ms, a fifth of a short trial.  A restarted one starts from the same numbers as a
+        new one and trains to the same weights (``tests/test_train.py``), without that.  The last
+        ``MODELS_KEPT`` architectures are kept; a training variant (hypergradient), and a backend where a
+        restarted model is not known to train like a new one (``backend.restarts_like_new``), always build anew.
+        """
+        if self.variant is not None or not backend.restarts_like_new():
+            return self.build(config, seed)
+        key = (tuple(self.space.widths(config)), config[self.space.optimizer.name])
+        model = self._models.pop(key, None)
+        if model is None:
+            model = self.build(config, seed)
+        else:
+            restart(model, config, self.space, seed)
+            backend.draw_like_first_fit(len(self.split.x_train))
+        self._models[key] = model
+        while len(self._models) > MODELS_KEPT:
+            self._models.popitem(last=False)
+        return model
 
     def data(self) -> dict[str, Any]:
         return self.split.to_json()
@@ -124,7 +151,7 @@ class KerasObjective:
         clear_session()
         seed = trial_seed(self.seed, trial_id)
         backend.set_seed(seed)
-        model = self.build(config, seed)
+        model = self.model(config, seed)
         if resume_from is not None:
             model.set_weights(self.weights.get(resume_from))
         timer = EpochTimer()
