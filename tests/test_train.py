@@ -126,3 +126,21 @@ def test_a_new_architecture_compiles_nothing_but_its_training_step(compiles: lis
     for i, config in enumerate([{**ADAM, "units_0": 416, "units_1": 224}, {**RMSPROP, "units_0": 352}]):
         objective.evaluate(str(i + 1), config, 1, 0, None)
     assert compiles == ["train_step", "train_step"]
+
+
+def test_scoring_on_several_threads_gives_the_same_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Validation and test scoring split the images into blocks of ``BATCH`` rows, each on one BLAS thread;
+    with more threads the blocks run in parallel and the loss and accuracy stay the same to the last bit."""
+    from tuning.objectives.live import scoring
+
+    rng = np.random.default_rng(3)
+    config = {**ADAM, "units_0": 512, "units_1": 256}
+    weights = [w + rng.normal(0, 0.01, w.shape).astype(np.float32) for w in initial_weights(config, seed=1)]
+    x = rng.random((3 * scoring.BATCH + 123, 784), dtype=np.float32)
+    y = rng.integers(0, 10, len(x))
+    results = {}
+    for threads in (1, 2, 3):
+        monkeypatch.setattr(backend, "compute_threads", lambda n=threads: n)
+        results[threads] = scoring.score(weights, x, y)
+    assert results[1] == results[2] == results[3]
+    assert 0 < results[1][0] and 0 <= results[1][1] <= 1

@@ -153,6 +153,7 @@ def limit_threads(n: int) -> None:
     """
     if n < 1:
         raise ValueError(f"threads must be a positive integer, got {n}")
+    _limit[0] = n
     if name() == "tensorflow":
         import tensorflow as tf
 
@@ -165,6 +166,17 @@ def limit_threads(n: int) -> None:
 
 
 _XLA_THREAD_FLAGS = ("--xla_cpu_multi_thread_eigen", "intra_op_parallelism_threads")
+_limit: list[int | None] = [None]
+
+
+def compute_threads() -> int:
+    """The threads this process computes on: ``limit_threads``'s, else every core it may run on."""
+    if _limit[0] is not None:
+        return _limit[0]
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def threads() -> dict[str, Any]:

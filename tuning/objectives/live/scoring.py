@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import keras
 import numpy as np
 from threadpoolctl import threadpool_limits
+
+from tuning.objectives.live import backend
 
 ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "relu": lambda z: np.maximum(z, 0.0),
@@ -50,23 +53,36 @@ def logits(weights: Sequence[np.ndarray], x: np.ndarray, activation: str = "relu
 def score(weights: Sequence[np.ndarray], x: np.ndarray, y: np.ndarray, activation: str = "relu") -> tuple[float, float]:
     """(mean cross-entropy loss, accuracy) of the network with ``weights`` on ``(x, y)``.
 
-    On one BLAS thread: OpenBLAS's float32 products differ in the last bits between one thread and
-    several, and a run must score the same wherever it runs (a Dask worker has one thread).
+    Each block of ``BATCH`` rows on one BLAS thread: OpenBLAS's float32 products differ in the last bits
+    between one thread and several, and a run must score the same wherever it runs (a Dask worker has one
+    thread).  Blocks go to as many threads as the run computes on (``backend.compute_threads``): the same
+    products, in parallel, so the same numbers.
     """
+    starts = range(0, len(x), BATCH)
+    threads = min(backend.compute_threads(), len(starts))
+
+    def block(start: int) -> tuple[int, float]:
+        return _score(weights, x[start : start + BATCH], y[start : start + BATCH], activation)
+
     with threadpool_limits(limits=1, user_api="blas"):
-        return _score(weights, x, y, activation)
-
-
-def _score(weights: Sequence[np.ndarray], x: np.ndarray, y: np.ndarray, activation: str) -> tuple[float, float]:
+        if threads > 1:
+            with ThreadPoolExecutor(threads) as pool:
+                parts = list(pool.map(block, starts))
+        else:
+            parts = [block(start) for start in starts]
     correct, loss = 0, 0.0
-    for start in range(0, len(x), BATCH):
-        z = logits(weights, x[start : start + BATCH], activation).astype(np.float64)
-        labels = y[start : start + BATCH]
-        correct += int(np.sum(np.argmax(z, axis=1) == labels))
-        top = z.max(axis=1, keepdims=True)
-        log_norm = top[:, 0] + np.log(np.exp(z - top).sum(axis=1))
-        loss += float(np.sum(log_norm - z[np.arange(len(labels)), labels]))
+    for right, summed in parts:  # in block order, as one thread adds them
+        correct, loss = correct + right, loss + summed
     return loss / len(x), correct / len(x)
+
+
+def _score(weights: Sequence[np.ndarray], x: np.ndarray, y: np.ndarray, activation: str) -> tuple[int, float]:
+    """(images right, summed loss) of one block."""
+    z = logits(weights, x, activation).astype(np.float64)
+    correct = int(np.sum(np.argmax(z, axis=1) == y))
+    top = z.max(axis=1, keepdims=True)
+    log_norm = top[:, 0] + np.log(np.exp(z - top).sum(axis=1))
+    return correct, float(np.sum(log_norm - z[np.arange(len(y)), y]))
 
 
 class EpochValidation(keras.callbacks.Callback):
