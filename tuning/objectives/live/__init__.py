@@ -1,6 +1,7 @@
 """The live objective: real Keras training on real MNIST, the suite's ground truth.
 
-``data`` finds and checks MNIST, ``model`` builds a configuration's network,
+``data`` finds and checks MNIST, ``model`` builds a configuration's network
+(``initial_values``: its starting values, made without compiles),
 ``train`` trains and scores it, ``variants`` holds training variants that a
 strategy may need (hypergradient descent), ``backend`` everything specific to
 TensorFlow or JAX.
