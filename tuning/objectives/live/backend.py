@@ -75,27 +75,29 @@ _COMPILE_EVENTS = (
     "/jax/core/compile/jaxpr_to_mlir_module_duration",  # lowering
     "/jax/core/compile/backend_compile_duration",  # XLA's compile, or loading the program from the cache
 )
-_compiled = [0.0]
+_compile_seconds = 0.0
+_listening = False
+
+
+def _count_compile(event: str, seconds: float, **_: Any) -> None:
+    global _compile_seconds
+    if event in _COMPILE_EVENTS:
+        _compile_seconds += seconds
 
 
 def compile_clock() -> Callable[[], float] | None:
     """A clock of the seconds this process has spent preparing programs to run: tracing, lowering,
     and compiling them or loading them from the cache (JAX reports each through ``jax.monitoring``).
     None on backends that do not report it."""
+    global _listening
     if name() != "jax":
         return None
-    import jax
+    if not _listening:
+        import jax
 
-    if not _compiled[1:]:
-        events = set(_COMPILE_EVENTS)
-
-        def count(event: str, seconds: float, **_: Any) -> None:
-            if event in events:
-                _compiled[0] += seconds
-
-        jax.monitoring.register_event_duration_secs_listener(count)
-        _compiled.append(1.0)  # registered: once per process
-    return lambda: _compiled[0]
+        jax.monitoring.register_event_duration_secs_listener(_count_compile)
+        _listening = True
+    return lambda: _compile_seconds
 
 
 def restarts_like_new() -> bool:
@@ -153,7 +155,8 @@ def limit_threads(n: int) -> None:
     """
     if n < 1:
         raise ValueError(f"threads must be a positive integer, got {n}")
-    _limit[0] = n
+    global _limit
+    _limit = n
     if name() == "tensorflow":
         import tensorflow as tf
 
@@ -166,13 +169,13 @@ def limit_threads(n: int) -> None:
 
 
 _XLA_THREAD_FLAGS = ("--xla_cpu_multi_thread_eigen", "intra_op_parallelism_threads")
-_limit: list[int | None] = [None]
+_limit: int | None = None  # limit_threads's
 
 
 def compute_threads() -> int:
     """The threads this process computes on: ``limit_threads``'s, else every core it may run on."""
-    if _limit[0] is not None:
-        return _limit[0]
+    if _limit is not None:
+        return _limit
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux

@@ -20,20 +20,22 @@ import numpy as np
 from tuning.objectives.live import backend
 
 
-class SeededGlorotUniform(keras.initializers.Initializer):
-    """Keras's default kernel initializer (Glorot uniform), drawn with numpy from a seeded generator.
+class Given(keras.initializers.Initializer):
+    """A variable's starting value, drawn beforehand with numpy (``model.initial_weights``).
 
-    Why not Keras's own: on JAX every new weight shape compiles a random-number
-    kernel (1-3 s per trial at this space's sizes, more than the training
-    steps of a standard trial), and the draws differ between backends.  numpy
-    draws cost microseconds and give the same initial weights on every backend.
+    Why not Keras's initializers: on JAX every new weight shape compiles a
+    random-number kernel (1-3 s per trial at this space's sizes), and the draws
+    differ between backends; numpy draws cost microseconds and are the same on
+    every backend.
     """
 
-    def __init__(self, rng: np.random.Generator) -> None:
-        self.rng = rng
+    def __init__(self, value: np.ndarray) -> None:
+        self.value = value
 
-    def __call__(self, shape: tuple[int, ...], dtype: Any = None) -> np.ndarray:
-        return backend.device_array(glorot_uniform(self.rng, shape))
+    def __call__(self, shape: tuple[int, ...], dtype: Any = None) -> Any:
+        if tuple(shape) != self.value.shape:
+            raise ValueError(f"a value of shape {self.value.shape} for a variable of shape {tuple(shape)}")
+        return backend.device_array(self.value)
 
 
 def glorot_uniform(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
@@ -44,7 +46,7 @@ def glorot_uniform(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarr
 
 
 class NumpyZeros(keras.initializers.Initializer):
-    """Zeros (Keras's default bias, and every optimizer moment's start), made by numpy."""
+    """Zeros (where every optimizer moment starts), made by numpy."""
 
     def __call__(self, shape: tuple[int, ...], dtype: Any = None) -> np.ndarray:
         return backend.device_array(np.zeros(shape, dtype=np.dtype(dtype or "float32")))

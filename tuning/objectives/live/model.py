@@ -10,7 +10,7 @@ import keras
 import numpy as np
 
 from tuning.core.space import SPACE, Space
-from tuning.objectives.live.initial_values import NumpyZeros, NumpyZeroSlots, SeededGlorotUniform, glorot_uniform
+from tuning.objectives.live.initial_values import Given, NumpyZeroSlots, glorot_uniform
 
 OptimizerFactory = Callable[[str, float], keras.optimizers.Optimizer]
 
@@ -41,18 +41,15 @@ def build_model(
     ``optimizer`` lets a strategy train with its own optimizer (the
     hypergradient strategy learns the learning rate); it is called with the
     optimizer name and learning rate of ``config``.  ``seed`` draws the
-    initial weights (layer by layer, in order).
+    initial weights (``initial_weights``).
     """
     config = space.validate(config)
-    rng = np.random.default_rng(seed)
+    start = iter(initial_weights(config, space, seed))
 
     def dense(units: int, activation: str, name: str) -> keras.layers.Dense:
+        kernel, bias = next(start), next(start)
         return keras.layers.Dense(
-            units,
-            activation=activation,
-            name=name,
-            kernel_initializer=SeededGlorotUniform(rng),
-            bias_initializer=NumpyZeros(),
+            units, activation=activation, name=name, kernel_initializer=Given(kernel), bias_initializer=Given(bias)
         )
 
     layers: list[keras.layers.Layer] = [keras.Input(shape=(space.inputs,))]
@@ -72,10 +69,8 @@ def build_model(
 
 
 def initial_weights(config: Mapping[str, Any], space: Space = SPACE, seed: int = 0) -> list[np.ndarray]:
-    """The weights ``build_model(config, space, seed=seed)`` starts from, in ``get_weights()`` order.
-
-    The same draws in the same order: one kernel per layer, input to output (biases start at zero).
-    """
+    """The weights ``build_model(config, space, seed=seed)`` starts from, in ``get_weights()`` order: one
+    Glorot-uniform kernel per layer, drawn input to output from ``seed``, and zero biases."""
     config = space.validate(config)
     rng = np.random.default_rng(seed)
     sizes = [space.inputs, *space.widths(config), space.classes]

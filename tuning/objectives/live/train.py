@@ -53,19 +53,20 @@ class EpochTimer(keras.callbacks.Callback):
     def __init__(self) -> None:
         super().__init__()
         self.seconds: list[float] = []
-        self.clock = backend.compile_clock()
+        clock = backend.compile_clock()
+        self.measures_compile = clock is not None
+        self.clock = clock or (lambda: 0.0)
         self.compiled = 0.0
         self._start = self._compile_start = 0.0
         self._open = False
 
     def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
-        self._start, self._open = time.perf_counter(), True
-        self._compile_start = self.clock() if self.clock else 0.0
+        self._start, self._compile_start, self._open = time.perf_counter(), self.clock(), True
 
     def _close(self) -> None:
         if self._open:
             self.seconds.append(time.perf_counter() - self._start)
-            self.compiled += (self.clock() - self._compile_start) if self.clock else 0.0
+            self.compiled += self.clock() - self._compile_start
             self._open = False
 
     def on_test_begin(self, logs: Any = None) -> None:
@@ -76,7 +77,7 @@ class EpochTimer(keras.callbacks.Callback):
 
     @property
     def compile_seconds(self) -> float | None:
-        return self.compiled if self.clock else None
+        return self.compiled if self.measures_compile else None
 
 
 class KerasObjective:
