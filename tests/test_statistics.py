@@ -208,9 +208,12 @@ def test_anytime_ranks_and_normalized_regret_along_the_epochs() -> None:
     files = [result_file("a", 0, 0.9, scores=(0.90, 0.70, 0.80)), result_file("b", 0, 0.8, scores=(0.85, 0.95, 0.60))]
     a = anytime(files, ["a", "b"], optimum=1.0)
     assert a is not None and list(a.grid) == [0, 2, 4, 6]
-    assert a.ranks.tolist() == [[1.5, 1.0, 2.0, 2.0], [1.5, 2.0, 1.0, 1.0]]  # before any trial ends: tied
+    # Before any trial ends there is nothing to rank (no rank, not a tie).
+    np.testing.assert_array_equal(a.ranks, [[np.nan, 1.0, 2.0, 2.0], [np.nan, 2.0, 1.0, 1.0]])
     assert a.at(a.ranks, 0.5).tolist() == [1.0, 2.0]  # half of the 6-epoch smoke budget: 3 epochs
-    assert a.over_budget(a.ranks).tolist() == pytest.approx([(1.5 * 2 + 1.0 * 2 + 2.0 * 2) / 6] * 2)
+    # Averaged over where ranks exist: epochs 2 to 6.
+    assert a.over_budget(a.ranks).tolist() == pytest.approx([(1.0 * 2 + 2.0 * 2) / 4] * 2)
+    assert a.ranked_from == 2.0
     assert a.worst == 0.6 and a.regret is not None
     assert a.regret[:, -1].tolist() == pytest.approx([(1 - 0.9) / 0.4, (1 - 0.95) / 0.4])
     assert normalized_regret(np.array([np.nan, 1.0]), 1.0, 0.5).tolist() == [1.0, 0.0]

@@ -123,6 +123,18 @@ def _parser() -> argparse.ArgumentParser:
         metavar="BUDGET=ACC",
         help="the best validation accuracy possible at BUDGET (a replay table knows it): adds normalized regret",
     )
+    report.add_argument(
+        "--margin",
+        type=_positive,
+        default=None,
+        metavar="PP",
+        help="equivalence margin in accuracy points: pairs within it are 'equivalent' (default: 0.5)",
+    )
+    report.add_argument(
+        "--plan",
+        action="store_true",
+        help="instead of the tables: for each undecided pair, the seeds that would decide it and their wall-clock",
+    )
     gate = sub.add_parser(
         "gate", help="compare a smoke bench's results with the committed baseline; exit 1 on a regression"
     )
@@ -350,9 +362,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "report":
             from tuning.report.command import report
 
-            spread = {} if args.spread is None else {"spread_pp": args.spread}
+            options = {} if args.spread is None else {"spread_pp": args.spread}
+            options |= {} if args.margin is None else {"margin": args.margin / 100}
             return report(args.directory, args.format, args.plot, table=args.table, reference=args.reference,
-                          optimum=dict(args.optimum or []), **spread)  # fmt: skip
+                          optimum=dict(args.optimum or []), plan=args.plan, **options)  # fmt: skip
     except UsageError as e:
         print(f"tuning: error: {e}", file=sys.stderr)
         return 2

@@ -10,6 +10,7 @@ from tuning.core.errors import UsageError
 from tuning.report import FORMATS, TABLES
 from tuning.report.compare import SPREAD_PP
 from tuning.report.load import by_budget, load
+from tuning.report.significance import MARGIN
 from tuning.report.tables import RENDERERS, Section
 
 
@@ -20,6 +21,7 @@ def build(
     optimum: Mapping[str, float] | None = None,
     reference: Path | None = None,
     spread_pp: float = SPREAD_PP,
+    margin: float = MARGIN,
 ) -> list[Section]:
     """Load, group by budget, compute: everything but the output format.
 
@@ -39,6 +41,7 @@ def build(
             optimum=(optimum or {}).get(runs[0].result.budget.name),
             reference=None if references is None else references.get(key, []),
             spread_pp=spread_pp,
+            margin=margin,
         )
         for key, runs in groups.items()
     ]
@@ -63,13 +66,21 @@ def report(
     reference: Path | None = None,
     optimum: Mapping[str, float] | None = None,
     spread_pp: float = SPREAD_PP,
+    margin: float = MARGIN,
+    plan: bool = False,
 ) -> int:
-    """The whole of ``tuning report``: tables on stdout, skips and plot paths on stderr."""
+    """The whole of ``tuning report``: tables (or, with ``plan``, the seed plan) on stdout, skips and plot paths on
+    stderr."""
 
     def warn(message: str) -> None:
         print(f"tuning: {message}", file=sys.stderr)
 
-    sections = build(directory, warn, optimum=optimum, reference=reference, spread_pp=spread_pp)
+    sections = build(directory, warn, optimum=optimum, reference=reference, spread_pp=spread_pp, margin=margin)
+    if plan:
+        from tuning.report.plan import plans
+
+        sys.stdout.write(plans(sections))
+        return 0
     text = render(sections, fmt, table)  # before any plot: a bad option writes nothing
     if plot is not None:
         from tuning.report.plots import plot_sections

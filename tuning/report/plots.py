@@ -22,13 +22,13 @@ from typing import Any
 
 import numpy as np
 
-from tuning.report.anytime import RANGE_BAND, T_BAND, band_kind, normalized_regret, strategy_curve
+from tuning.report.anytime import RANGE_BAND, RUN_SECONDS, T_BAND, band_kind, normalized_regret, strategy_curve
 from tuning.report.provenance import seed_list
 from tuning.report.significance import holm_matrix
 from tuning.report.statistics import ALPHA
 from tuning.report.tables import Section
 
-AXES = (("epochs", "epochs trained (cumulative)"), ("seconds", "trial wall-clock, s (cumulative)"))
+AXES = (("epochs", "epochs trained (cumulative)"), (RUN_SECONDS, "run wall-clock, s (decisions spread over trials)"))
 STYLE = {"svg.hashsalt": "tuning-report", "font.size": 9}
 
 

@@ -69,11 +69,25 @@ def seed_list(seeds: Iterable[int]) -> str:
 
 
 def files(runs: Sequence[ResultFile]) -> str:
-    """Which files a table was made from, grouped by folder: ``results/smoke/: grid-seed0.json, ...``."""
-    folders: dict[str, list[str]] = {}
+    """Which files a table was made from, per folder, as a pattern and a count: sixty names said nothing a reader
+    checks, while ``results/standard/: 60 files {strategy}-seed{seed}.json`` with the names and seeds does."""
+    folders: dict[str, list[ResultFile]] = {}
     for run in sorted(runs, key=lambda r: str(r.path)):
-        folders.setdefault(str(run.path.parent), []).append(run.path.name)
-    return "; ".join(f"{folder}/: {', '.join(names)}" for folder, names in folders.items())
+        folders.setdefault(str(run.path.parent), []).append(run)
+    parts = []
+    for folder, mine in folders.items():
+        regular = [r for r in mine if r.path.name == f"{r.strategy}-seed{r.seed}.json"]
+        text = (
+            (
+                f"{folder}/: {len(regular)} file{'s' if len(regular) != 1 else ''} {{strategy}}-seed{{seed}}.json "
+                f"({', '.join(sorted({r.strategy for r in regular}))}; seeds {seed_list(r.seed for r in regular)})"
+            )
+            if regular
+            else f"{folder}/:"
+        )
+        others = [r.path.name for r in mine if r not in regular]
+        parts.append(text + (f"{' and' if regular else ''} {', '.join(others)}" if others else ""))
+    return "; ".join(parts)
 
 
 def provenance(runs: Sequence[ResultFile]) -> list[tuple[str, str]]:

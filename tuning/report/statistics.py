@@ -36,6 +36,7 @@ DECIMALS = 6  # accuracies and their differences are compared at this resolution
 
 CI = "95% CI"
 RANGE = "range"
+COLLAPSED = "no spread to resample"  # every resample gives one value: not certainty, no interval
 
 
 def resolved(values: Sequence[float] | np.ndarray) -> np.ndarray:
@@ -94,8 +95,11 @@ def iqm_interval(values: Sequence[float]) -> tuple[float, Interval]:
     iqm = float(_iqm(x))
     if len(x) < 2:
         return iqm, Interval(why="1 run")
-    if len(x) < MIN_RUNS_FOR_CI or np.unique(x).size < 2:
-        return iqm, Interval(float(x.min()), float(x.max()), RANGE if len(x) < MIN_RUNS_FOR_CI else CI)
+    if len(x) < MIN_RUNS_FOR_CI:
+        return iqm, Interval(float(x.min()), float(x.max()), RANGE)
+    if np.unique(x).size < 2:
+        # Every resample is the same number: a "95% CI" of one point would claim a certainty 10 runs cannot give.
+        return iqm, Interval(why=COLLAPSED)
     return iqm, bootstrap_ci((x,), _iqm)
 
 
@@ -120,7 +124,9 @@ def probability_of_improvement(a: Sequence[float], b: Sequence[float]) -> tuple[
     if min(len(x), len(y)) < MIN_RUNS_FOR_CI:
         return estimate, Interval(why=f"fewer than {MIN_RUNS_FOR_CI} runs")
     if np.all(kernel == kernel.flat[0]):
-        return estimate, Interval(estimate, estimate, CI)
+        # Every run of one above (or tied with) every run of the other: each resample gives the same value, and a
+        # "95% CI" of [1.00, 1.00] would claim certainty that 10 runs a side cannot give.
+        return estimate, Interval(why=COLLAPSED)
 
     def statistic(ix: np.ndarray, iy: np.ndarray, axis: int = -1) -> np.ndarray:
         cx, cy = _draw_counts(ix, len(x)), _draw_counts(iy, len(y))
@@ -135,16 +141,27 @@ def rank_matrix(scores: np.ndarray) -> np.ndarray:
     return stats.rankdata(-np.where(np.isnan(s), -np.inf, s), axis=-1, method="average")
 
 
-def mean_ranks(runs: Sequence[ResultFile]) -> dict[str, float]:
-    """Each strategy's rank by test accuracy (1 = best, ties averaged) on each seed, averaged over its seeds."""
-    by_seed: dict[int, list[ResultFile]] = {}
+def common_seeds(runs: Sequence[ResultFile]) -> list[int]:
+    """The seeds every strategy ran: ranks are only comparable among the same strategies on the same seeds."""
+    seeds: dict[str, set[int]] = {}
     for run in runs:
-        by_seed.setdefault(run.seed, []).append(run)
-    ranks: dict[str, list[float]] = {}
-    for seed_runs in by_seed.values():
-        for run, rank in zip(seed_runs, rank_matrix(np.array([r.test_accuracy for r in seed_runs]))):
-            ranks.setdefault(run.strategy, []).append(float(rank))
-    return {name: float(np.mean(r)) for name, r in ranks.items()}
+        seeds.setdefault(run.strategy, set()).add(run.seed)
+    return sorted(set.intersection(*seeds.values())) if seeds else []
+
+
+def mean_ranks(runs: Sequence[ResultFile]) -> dict[str, float | None]:
+    """Each strategy's rank by test accuracy (1 = best, ties averaged) on each seed every strategy ran, averaged.
+
+    Only the common seeds count: on a seed that fewer strategies ran, rank 1 of 2 is not rank 1 of 6, and a
+    strategy with extra seeds would collect easy ranks.  ``None`` for every strategy when no seed is common.
+    """
+    names = sorted({r.strategy for r in runs})
+    seeds = common_seeds(runs)
+    if not seeds:
+        return dict.fromkeys(names)
+    accuracy = {(r.strategy, r.seed): r.test_accuracy for r in runs}
+    ranks = rank_matrix(np.array([[accuracy[name, s] for name in names] for s in seeds])).mean(axis=0)
+    return {name: float(rank) for name, rank in zip(names, ranks)}
 
 
 @dataclass
@@ -161,11 +178,12 @@ class Row:
     epochs_mean: float
     wall_median: float
     throughput_median: float | None
-    mean_rank: float
+    mean_rank: float | None  # over the seeds every strategy ran (``common_seeds``); None when there is none
 
 
 def summarise(runs: Sequence[ResultFile]) -> list[Row]:
-    """The summary table's rows, best mean rank first (then higher mean accuracy, then name)."""
+    """The summary table's rows, by name: every mean-rank gap may be far below the critical difference, so an order
+    by rank would read as a ranking the data do not support (the rank stands beside each name)."""
     ranks = mean_ranks(runs)
     rows = []
     for name in sorted({r.strategy for r in runs}):
@@ -189,4 +207,10 @@ def summarise(runs: Sequence[ResultFile]) -> list[Row]:
                 mean_rank=ranks[name],
             )
         )
-    return sorted(rows, key=lambda row: (row.mean_rank, -row.test_mean, row.strategy))
+    return rows
+
+
+def rank_order(rows: Sequence[Row]) -> list[str]:
+    """Strategies by mean rank (then higher mean accuracy, then name): which is A in a pair, the CD diagram's order."""
+    ranked = sorted(rows, key=lambda r: (np.inf if r.mean_rank is None else r.mean_rank, -r.test_mean, r.strategy))
+    return [r.strategy for r in ranked]

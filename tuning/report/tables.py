@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from tabulate import LATEX_ESCAPE_RULES, tabulate
 
 from tuning.core.errors import UsageError
@@ -24,7 +25,18 @@ from tuning.report.compare import SPREAD_PP, Comparison, compare
 from tuning.report.compare import table as comparison_table
 from tuning.report.load import ResultFile
 from tuning.report.provenance import provenance, seed_list
-from tuning.report.significance import EXACT_MAX, PERMUTATION_MAX_SEEDS, Friedman, Pair, friedman, pairwise
+from tuning.report.significance import (
+    EXACT_MAX,
+    MARGIN,
+    MAX_SEEDS,
+    PERMUTATION_MAX_SEEDS,
+    POWER,
+    UNDECIDED,
+    Friedman,
+    Pair,
+    friedman,
+    pairwise,
+)
 from tuning.report.statistics import (
     ALPHA,
     BOOTSTRAP_SEED,
@@ -35,9 +47,15 @@ from tuning.report.statistics import (
     RANGE,
     Interval,
     Row,
+    common_seeds,
+    rank_order,
     summarise,
 )
 from tuning.report.timing import Timing, timings
+
+
+def _signed_pct(x: float | None) -> str:
+    return _pct(x, signed=True)
 
 
 def _pct(x: float | None, signed: bool = False) -> str:
@@ -78,9 +96,11 @@ BOOTSTRAP = (
 )
 
 SUMMARY_NOTES = (
-    "Sorted by mean rank: on each seed the strategies are ranked by test accuracy (1 = best, ties averaged; "
-    f"scipy.stats.rankdata, accuracies rounded to {DECIMALS} decimals), then ranks are averaged over a strategy's "
-    "seeds. std: sample standard deviation (ddof=1), n/a for one run. "
+    "Sorted by name: every gap in mean rank may lie within the critical difference (see the pairwise table for "
+    "which pairs differ), so no order is implied. Mean rank (test acc.): on each seed every strategy ran, the "
+    "strategies are ranked by test accuracy (1 = best, ties averaged; "
+    f"scipy.stats.rankdata, accuracies rounded to {DECIMALS} decimals), then ranks are averaged over those seeds; "
+    "n/a when no seed was run by every strategy. std: sample standard deviation (ddof=1), n/a for one run. "
     "IQM: interquartile mean, scipy.stats.trim_mean(x, 0.25) (below 4 runs it trims nothing: the mean). "
     f"Its interval: with {MIN_RUNS_FOR_CI} or more runs the 95% CI ({BOOTSTRAP}); with fewer runs the range "
     f"[min, max], because a percentile bootstrap of so few runs covers far less than 95% (simulated: 3 runs ~75%, "
@@ -108,7 +128,7 @@ def _interval(x: Interval, scale: Callable[[float | None], str] = _pct) -> str:
 def summary_table(rows: Sequence[Row]) -> Table:
     headers = [
         "Strategy", "Runs (seeds)", "Test acc. % mean ± std", _iqm_header(rows), "Best val. acc. % (mean)",
-        "Epochs trained (mean)", "Wall-clock s (median)", "Throughput samples/s (median)", "Mean rank",
+        "Epochs trained (mean)", "Wall-clock s (median)", "Throughput samples/s (median)", "Mean rank (test acc.)",
     ]  # fmt: skip
     display = [
         [
@@ -120,7 +140,7 @@ def summary_table(rows: Sequence[Row]) -> Table:
             f"{r.epochs_mean:g}",
             f"{r.wall_median:.1f}",
             f"{r.throughput_median:,.0f}" if r.throughput_median is not None else "n/a",
-            f"{r.mean_rank:.2f}",
+            "n/a" if r.mean_rank is None else f"{r.mean_rank:.2f}",
         ]
         for r in rows
     ]
@@ -144,7 +164,7 @@ def summary_table(rows: Sequence[Row]) -> Table:
             r.epochs_mean,
             r.wall_median,
             _none(r.throughput_median),
-            r.mean_rank,
+            _none(r.mean_rank),
         ]  # fmt: skip
         for r in rows
     ]
@@ -160,15 +180,19 @@ FRIEDMAN_NOTES = (
     f"p (permutation): scipy.stats.permutation_test shuffling the strategies' scores within each seed (the test's "
     f"null), exact when there are at most {N_RESAMPLES:,} arrangements ((strategies!)^seeds), else Monte Carlo over "
     f"{N_RESAMPLES:,} random ones (seed {BOOTSTRAP_SEED}); computed up to {PERMUTATION_MAX_SEEDS} seeds, where the chi-square approximation is "
-    "rough. Kendall's W = chi2 / (seeds x (strategies - 1)): 0 no agreement between seeds on the order, "
-    "1 the same order on every seed. "
+    "rough. Kendall's W = chi2 / (seeds x (strategies - 1)): how consistently the seeds order the strategies, "
+    "0 not at all, 1 the same order on every seed; one strategy that is always last (or first) makes W large "
+    "however the rest are ordered, so W and p are shown again without the strategy whose removal lowers W most: "
+    "only if W stays high do the seeds agree on the order of the rest. "
     f"H0: every strategy is as good as every other; p < {ALPHA} rejects it. The post hoc is the pairwise table's "
     "Holm-corrected Wilcoxon p, drawn in the critical-difference diagram."
 )
 
 
 def friedman_table(f: Friedman) -> Table:
-    headers = ["Strategies", "Seeds (run by all)", "χ²", "df", "p (χ²)", "p (permutation)", "Kendall's W", "Note"]
+    without = f"W, p (χ²) without {f.without}" if f.without else "W, p (χ²) without one"
+    headers = ["Strategies", "Seeds (run by all)", "χ²", "df", "p (χ²)", "p (permutation)", "Kendall's W", without,
+               "Note"]  # fmt: skip
     k = len(f.strategies)
     stat = None if f.statistic is None else f"{f.statistic:.3f}"
     perm = f"{_p(f.p_permutation)} ({f.permutation})" if f.p_permutation is not None else "n/a"
@@ -182,11 +206,13 @@ def friedman_table(f: Friedman) -> Table:
             _p(f.p_chi2),
             perm,
             "n/a" if f.kendall_w is None else f"{f.kendall_w:.3f}",
+            "n/a" if f.without_w is None else f"{f.without_w:.3f}, {_p(f.without_p)}",
             f.note,
         ]
     ]
     csv_headers = [
-        "strategies", "seeds", "n_seeds", "chi2", "df", "p_chi2", "p_permutation", "permutation", "kendall_w", "note",
+        "strategies", "seeds", "n_seeds", "chi2", "df", "p_chi2", "p_permutation", "permutation", "kendall_w",
+        "without", "kendall_w_without", "p_chi2_without", "note",
     ]  # fmt: skip
     body = [
         [
@@ -199,10 +225,13 @@ def friedman_table(f: Friedman) -> Table:
             _none(f.p_permutation),
             f.permutation,
             _none(f.kendall_w),
+            _none(f.without),
+            _none(f.without_w),
+            _none(f.without_p),
             f.note,
         ]  # fmt: skip
     ]
-    align = ("right", "left", "right", "right", "right", "right", "right", "left")
+    align = ("right", "left", "right", "right", "right", "right", "right", "right", "left")
     if not f.note:
         headers, display, align = headers[:-1], [row[:-1] for row in display], align[:-1]
     return Table("friedman", "Friedman test", headers, display, align, FRIEDMAN_NOTES, csv_headers, body, empty)
@@ -220,37 +249,59 @@ PAIR_NOTES = (
     f"Holm p: Holm's step-down correction over every pair tested (statsmodels multipletests); * marks Holm p < {ALPHA}. "
     "P(A > B): probability of improvement (Agarwal et al. 2021), the chance that a run of A scores above a run of B, "
     f"ties half, over all runs of each (Mann-Whitney U / (n m)); its 95% CI ({BOOTSTRAP}) needs {MIN_RUNS_FOR_CI} "
-    "runs of each."
+    "runs of each, and is n/a where every resample gives the same value (every run of one above every run of the "
+    "other: no spread to resample, not certainty). "
+    "[95% CI]: the t-interval of the mean paired difference (scipy.stats.ttest_1samp). "
+    "Verdict, against the margin ±{margin} pp: equivalent when the two one-sided t-tests (TOST, statsmodels "
+    f"ttost_mean), Holm-corrected over the pairs, give p < {ALPHA} (the difference lies within the margin); else better "
+    f"or worse (A against B) when the Holm-corrected Wilcoxon p < {ALPHA}; else undecided, which is not equal. "
+    f"Detectable: the smallest mean difference these seeds find with {POWER:.0%} power (paired t-test, statsmodels "
+    f"TTestPower, at {ALPHA} / pairs, Holm's strictest step, with the pair's observed spread). Seeds to decide: for an "
+    "undecided pair, the seeds per strategy with which, at the observed mean and spread, the difference would be "
+    f'detected or the equivalence shown with {POWER:.0%} power ("> {MAX_SEEDS:,}": not in practice).'
 )
 
 
+def _seeds_to_decide(p: Pair) -> str:
+    if p.verdict != UNDECIDED:
+        return ""
+    return f"> {MAX_SEEDS:,}" if p.seeds_to_decide is None else str(p.seeds_to_decide)
+
+
 def pairs_table(pairs: Sequence[Pair]) -> Table:
+    margin = f"{100 * (pairs[0].margin if pairs else MARGIN):g}"
     headers = [
-        "A", "B", "Shared seeds", "Mean A − B (pp)", "A better / tie / B better", "P(A > B)", "Wilcoxon p",
-        "Holm p", "Note",
+        "A", "B", "Shared seeds", "Mean A − B (pp) [95% CI]", f"Verdict (margin ±{margin} pp)",
+        "A better / tie / B better", "P(A > B)", "Wilcoxon p", "Holm p", "TOST Holm p", "Detectable (pp)",
+        "Seeds to decide", "Note",
     ]  # fmt: skip
     display = []
     for p in pairs:
         improvement = "n/a" if p.improvement is None else f"{p.improvement:.2f}"
-        if p.improvement_interval.kind:
+        if p.improvement_interval.kind or p.improvement_interval.why:
             improvement += " " + _interval(p.improvement_interval, scale=lambda x: f"{x:.2f}")
         display.append(
             [
                 p.a,
                 p.b,
                 f"{len(p.seeds)} ({seed_list(p.seeds)})" if p.seeds else "0",
-                _pct(p.mean_difference, signed=True),
+                f"{_pct(p.mean_difference, signed=True)} {_interval(p.difference_interval, _signed_pct)}".rstrip(),
+                p.verdict,
                 "/".join(str(w) for w in p.wins) if p.seeds else "n/a",
                 improvement,
                 _p(p.p_value),
                 _p(p.p_holm) + (" *" if p.significant else ""),
+                _p(p.tost_holm),
+                _pct(p.detectable),
+                _seeds_to_decide(p),
                 p.note,
             ]
         )
     csv_headers = [
-        "a", "b", "shared_seeds", "n_pairs", "mean_difference", "a_better", "ties", "b_better",
-        "probability_of_improvement", "poi_ci95_low", "poi_ci95_high", "wilcoxon_p", "wilcoxon_method", "holm_p",
-        "note",
+        "a", "b", "shared_seeds", "n_pairs", "mean_difference", "mean_difference_ci95_low",
+        "mean_difference_ci95_high", "verdict", "margin", "a_better", "ties", "b_better",
+        "probability_of_improvement", "poi_ci95_low", "poi_ci95_high", "poi_interval", "wilcoxon_p", "wilcoxon_method",
+        "holm_p", "tost_p", "tost_holm_p", "detectable_difference", "seeds_to_decide", "note",
     ]  # fmt: skip
     body = [
         [
@@ -259,19 +310,29 @@ def pairs_table(pairs: Sequence[Pair]) -> Table:
             " ".join(map(str, p.seeds)),
             len(p.seeds),
             _none(p.mean_difference),
+            _none(p.difference_interval.low),
+            _none(p.difference_interval.high),
+            p.verdict,
+            p.margin,
             *p.wins,
             _none(p.improvement),
             _none(p.improvement_interval.low),
             _none(p.improvement_interval.high),
+            p.improvement_interval.kind or p.improvement_interval.why,
             _none(p.p_value),
             p.method,
             _none(p.p_holm),
+            _none(p.tost_p),
+            _none(p.tost_holm),
+            _none(p.detectable),
+            _seeds_to_decide(p),
             p.note,
         ]  # fmt: skip
         for p in pairs
     ]
-    align = ("left", "left", "left", "right", "right", "right", "right", "right", "left")
-    notes = PAIR_NOTES
+    align = ("left", "left", "left", "right", "left", "right", "right", "right", "right", "right", "right", "right",
+             "left")  # fmt: skip
+    notes = PAIR_NOTES.replace("{margin}", margin)
     shared = {p.note for p in pairs}
     if len(pairs) > 1 and len(shared) == 1 and "" not in shared:
         # The same note on every row says nothing about a row: once, under the table (CSV keeps it per row).
@@ -287,19 +348,22 @@ def pairs_table(pairs: Sequence[Pair]) -> Table:
 def anytime_table(a: Anytime | None) -> Table:
     notes = (
         "Anytime performance along the epoch budget, over the seeds every strategy ran: on each seed the strategies "
-        "are ranked by best validation accuracy so far (1 = best, ties averaged, none yet = last), then ranks are "
-        "averaged over seeds; read at a fraction of the epoch budget (the last trial that ended by then counts), and "
-        "averaged over the whole budget (area under the rank curve / budget)."
+        "are ranked by best validation accuracy so far (1 = best, ties averaged), then ranks are averaged over seeds; "
+        "read at a fraction of the epoch budget (the last trial that ended by then counts), and averaged over the "
+        "budget (area under the rank curve / its length). Ranks start where every strategy has a validation score "
+        "on every seed (n/a before: a strategy with no score yet is not last, it has not been compared). "
+        "These are ranks by validation accuracy, what a strategy sees while it searches; the summary's mean rank is "
+        "by the test accuracy of the trial chosen, so the two can differ at 100%."
     )
     headers, csv_headers = ["Strategy"], ["strategy"]
     if a is None or len(a.strategies) < 2:
         why = "One strategy only: no ranks." if a is not None else "No seed was run by every strategy: no ranks."
         return Table("anytime", "Anytime", headers, [], ("left",), notes, csv_headers, [], why)
     marks = [f"{round(100 * f)}% ({f * a.epoch_budget:g} epochs)" for f in FRACTIONS]
-    headers += [f"Mean rank at {m}" for m in marks] + ["Mean rank over the budget"]
+    headers += [f"Mean rank (val. acc.) at {m}" for m in marks] + ["Mean rank (val. acc.) over the budget"]
     csv_headers += [f"mean_rank_at_{round(100 * f)}pct" for f in FRACTIONS] + ["mean_rank_over_budget"]
     columns = [a.at(a.ranks, f) for f in FRACTIONS] + [a.over_budget(a.ranks)]
-    cells = [[f"{v:.2f}" for v in col] for col in columns]
+    cells = [["n/a" if np.isnan(v) else f"{v:.2f}" for v in col] for col in columns]
     if a.regret is not None:
         notes += (
             f" Normalized regret = (optimum − best so far) / (optimum − worst): optimum {a.optimum:.6g} (given), "
@@ -312,8 +376,12 @@ def anytime_table(a: Anytime | None) -> Table:
         columns += regret + [[a.optimum] * len(a.strategies), [a.worst] * len(a.strategies)]
         cells += [[f"{v:.4f}" for v in col] for col in regret]
     display = [[name, *(col[i] for col in cells)] for i, name in enumerate(a.strategies)]
-    body = [[name, *(float(col[i]) for col in columns)] for i, name in enumerate(a.strategies)]
-    seeds = f" Seeds: {seed_list(a.seeds)}."
+    body = [[name, *(_none(None if np.isnan(col[i]) else float(col[i])) for col in columns)]
+            for i, name in enumerate(a.strategies)]  # fmt: skip
+    start = a.ranked_from
+    seeds = f" Seeds: {seed_list(a.seeds)}." + (
+        f" Ranked from {start:g} epochs on." if start is not None else " No point where every strategy has a score."
+    )
     align = ("left",) + ("right",) * (len(headers) - 1)
     return Table("anytime", "Anytime", headers, display, align, notes + seeds, csv_headers, body)
 
@@ -396,6 +464,7 @@ class Section:
     optimum: float | None = None
     reference: list[ResultFile] | None = None
     spread_pp: float = SPREAD_PP
+    margin: float = MARGIN
     rows: list[Row] = field(init=False)
     pairs: list[Pair] = field(init=False)
     friedman: Friedman = field(init=False)
@@ -406,8 +475,8 @@ class Section:
 
     def __post_init__(self) -> None:
         self.rows = summarise(self.runs)
-        order = [r.strategy for r in self.rows]
-        self.pairs = pairwise(self.runs, order)
+        order = rank_order(self.rows)
+        self.pairs = pairwise(self.runs, order, self.margin)
         self.friedman = friedman(self.runs, order)
         self.anytime = anytime(self.runs, order, self.optimum)
         self.comparison = None if self.reference is None else compare(self.runs, self.reference, self.spread_pp)
@@ -427,9 +496,10 @@ class Section:
     def seed_warning(self) -> str | None:
         """Ranks are only comparable when every strategy ran the same seeds; say so when not."""
         if len({tuple(r.seeds) for r in self.rows}) > 1:
+            common = common_seeds(self.runs)
             return (
-                "Not every strategy ran the same seeds: each seed's ranks are among the strategies that ran it, "
-                "pairs use only shared seeds, and the Friedman test and anytime ranks only the seeds all ran."
+                "Not every strategy ran the same seeds: mean ranks, the Friedman test and anytime ranks use only the "
+                f"seeds all ran ({seed_list(common) if common else 'none'}), pairs only the seeds both ran."
             )
         return None
 
@@ -467,9 +537,13 @@ def _markdown(sections: Sequence[Section], which: str) -> str:
             ]
             if s.seed_warning():
                 out.append(f"**{s.seed_warning()}**")
-            out += ["", "Provenance:", ""]
-            out += [f"- {label}: {text}" for label, text in t.provenance]
             out.append("")
+            if t.provenance is not s.provenance:  # a table from other runs (the reference) says where it came from
+                out += [f"Provenance of this table ({t.title}):", ""]
+                out += [f"- {label}: {text}" for label, text in t.provenance] + [""]
+        # Once per budget: the same lines under every table said nothing new (four times per budget before).
+        out += [f"### Provenance ({s.budget}): every table above", ""]
+        out += [f"- {label}: {text}" for label, text in s.provenance] + [""]
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -490,13 +564,19 @@ def _latex(sections: Sequence[Section], which: str) -> str:
         "% Made by python -m tuning report --format latex; needs \\usepackage{booktabs} and \\usepackage{graphicx}.",
     ]
     for s in sections:
+        first = None  # the section's first table carries its provenance in full; the others refer to it
         for t in s.tables(which):
             if t.empty:
                 out.append(f"% {t.title}, {s.title}: {t.empty}")
                 continue
-            notes = t.notes + (f" {s.seed_warning()}" if s.seed_warning() else "")
-            notes += " Provenance: " + "; ".join(f"{label}: {text}" for label, text in t.provenance) + "."
             label = re.sub(r"[^A-Za-z0-9]+", "-", f"tab:tuning-{t.key}-{s.budget}")
+            notes = tex_escape(t.notes + (f" {s.seed_warning()}" if s.seed_warning() else ""))
+            if first is None or t.provenance is not s.provenance:
+                full = " Provenance: " + "; ".join(f"{label}: {text}" for label, text in t.provenance) + "."
+                notes += tex_escape(full)
+                first = first or label
+            else:
+                notes += rf" Provenance: as Table~\ref{{{first}}}."
             body = tabulate(
                 [[tex_escape(c) for c in row] for row in t.rows],
                 [tex_escape(h) for h in t.headers],
@@ -516,7 +596,7 @@ def _latex(sections: Sequence[Section], which: str) -> str:
                         r"}",
                         # The notes and the provenance travel with the table, in small print under it.
                         r"\par\smallskip\begin{minipage}{\linewidth}\scriptsize",
-                        tex_escape(notes),
+                        notes,
                         r"\end{minipage}",
                         r"\end{table}",
                     ]
