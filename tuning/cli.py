@@ -145,6 +145,16 @@ def _parser() -> argparse.ArgumentParser:
     gate.add_argument(
         "--write", action="store_true", help="refresh FILE from DIR instead of comparing (on purpose only)"
     )
+    quality = sub.add_parser(
+        "quality",
+        help="replay each strategy on many seeds and test its accuracy's equivalence with the committed baseline",
+    )
+    quality.add_argument("--baseline", type=Path, default=Path("results/baseline/quality.json"), metavar="FILE",
+                         help="default: results/baseline/quality.json")  # fmt: skip
+    quality.add_argument("--table-dir", type=Path, default=Path("results/replay"), metavar="DIR",
+                         help="the replay tables live in DIR/<budget>/ (default: results/replay)")  # fmt: skip
+    quality.add_argument("--write", action="store_true",
+                         help="refresh FILE from the committed replay files in DIR/standard/ (on purpose only)")  # fmt: skip
     _replay_parsers(sub, BUDGETS)
     return parser
 
@@ -293,7 +303,9 @@ def _gate(directory: Path, baseline: Path, write: bool) -> int:
         if write:
             print(f"wrote {gate.write_baseline(directory, baseline)}")
             return 0
-        checks = gate.compare(gate.read_baseline(baseline), directory)
+        base = gate.read_baseline(baseline)
+        checks = gate.compare(base, directory)
+        explanation = gate.explain(base, directory, checks)
     except gate.GateError as e:
         raise UsageError(str(e)) from None
     failed = [c for c in checks if not c.ok]
@@ -311,6 +323,31 @@ def _gate(directory: Path, baseline: Path, write: bool) -> int:
     print(
         f"\n{len(failed)} regression(s) in {len(checks)} checks; tolerances: test accuracy -{gate.ACCURACY_TOLERANCE}, "
         f"cost x{gate.SPEED_TOLERANCE} (cost = wall-clock x calibration samples/s)"
+    )
+    if explanation:
+        print(f"\n{explanation}")
+    return 1 if failed else 0
+
+
+def _quality(baseline: Path, table_dir: Path, write: bool) -> int:
+    from tabulate import tabulate
+
+    from tuning.bench import quality
+
+    try:
+        if write:
+            print(f"wrote {quality.write_baseline(table_dir / quality.BUDGET, baseline)}")
+            return 0
+        verdicts = quality.check(quality.read_baseline(baseline), quality.replayer(table_dir), _say)
+    except quality.QualityError as e:
+        raise UsageError(str(e)) from None
+    headers, rows = quality.table(verdicts)
+    print(tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True))
+    failed = [q.strategy for q in verdicts if not q.ok]
+    print(
+        f"\n{len(failed)} of {len(verdicts)} strategies failed; equivalence: TOST of the paired difference at alpha "
+        f"{quality.ALPHA}, margin ±{100 * quality.MARGIN:g} pp; seeds matter: at least {quality.DISTINCT_SHARE:.0%} "
+        "of the baseline's distinct choices"
     )
     return 1 if failed else 0
 
@@ -346,6 +383,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             print(path)
             return 0
+        if args.command == "quality":
+            return _quality(args.baseline, args.table_dir, args.write)
         if args.command == "gate":
             return _gate(args.directory, args.baseline, args.write)
         if args.command == "record":
