@@ -188,7 +188,7 @@ def table(verdicts: list[Quality]) -> tuple[list[str], list[list[str]]]:
             why.append("ignores its seed?")
         rows.append([
             q.strategy, str(q.seeds), f"{100 * q.mean_difference:+.2f} [{100 * q.low:+.2f}, {100 * q.high:+.2f}]",
-            f"{q.tost_p:.4f}", f"{q.distinct} ({q.distinct_baseline})" if q.stochastic else f"{q.distinct} (not seeded)",
+            "n/a: no spread" if q.low == q.high else f"{q.tost_p:.4f}", f"{q.distinct} ({q.distinct_baseline})" if q.stochastic else f"{q.distinct} (not seeded)",
             "ok" if q.ok else "FAILED: " + "; ".join(why),
         ])  # fmt: skip
     return headers, rows
