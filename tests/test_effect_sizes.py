@@ -201,3 +201,12 @@ def test_a_bad_margin_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.Capt
     assert e.value.code == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_real_difference_below_the_margin_is_equivalent_and_says_it_is_real() -> None:
+    """Replay's random - Bayesian: +0.23 [+0.09, +0.37] pp, Holm-significant and within +-0.5 pp."""
+    steady = list(BASE + 0.002 + np.round(NOISE / 8, 4))  # 0.2 pp above BASE on every seed
+    (pair,) = pairwise(runs({"a": steady, "b": list(BASE)}), ["a", "b"])
+    assert pair.significant and pair.verdict == EQUIVALENT and pair.trivial == BETTER
+    (other,) = pairwise(runs({"a": list(BASE), "b": list(BASE + np.round(NOISE / 10, 4))}), ["a", "b"])
+    assert other.trivial == ""

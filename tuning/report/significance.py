@@ -133,6 +133,14 @@ class Pair:
         return UNDECIDED
 
     @property
+    def trivial(self) -> str:
+        """For an equivalent pair that the Wilcoxon test also separates: "better" or "worse" by less than the
+        margin (Lakens' "statistically different, practically equivalent"); else empty."""
+        if self.verdict != EQUIVALENT or not self.significant or self.mean_difference is None:
+            return ""
+        return BETTER if self.mean_difference > 0 else WORSE
+
+    @property
     def mean_difference(self) -> float | None:
         return float(np.mean(self.differences)) if self.differences else None
 

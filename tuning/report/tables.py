@@ -254,7 +254,8 @@ PAIR_NOTES = (
     "[95% CI]: the t-interval of the mean paired difference (scipy.stats.ttest_1samp). "
     "Verdict, against the margin ±{margin} pp: equivalent when the two one-sided t-tests (TOST, statsmodels "
     f"ttost_mean), Holm-corrected over the pairs, give p < {ALPHA} (the difference lies within the margin); else better "
-    f"or worse (A against B) when the Holm-corrected Wilcoxon p < {ALPHA}; else undecided, which is not equal. "
+    f"or worse (A against B) when the Holm-corrected Wilcoxon p < {ALPHA}; else undecided, which is not equal. An "
+    'equivalent pair the Wilcoxon test also separates says so: "equivalent (better, by less than the margin)". '
     f"Detectable: the smallest mean difference these seeds find with {POWER:.0%} power (paired t-test, statsmodels "
     f"TTestPower, at {ALPHA} / pairs, Holm's strictest step, with the pair's observed spread). Seeds to decide: for an "
     "undecided pair, the seeds per strategy with which, at the observed mean and spread, the difference would be "
@@ -286,7 +287,7 @@ def pairs_table(pairs: Sequence[Pair]) -> Table:
                 p.b,
                 f"{len(p.seeds)} ({seed_list(p.seeds)})" if p.seeds else "0",
                 f"{_pct(p.mean_difference, signed=True)} {_interval(p.difference_interval, _signed_pct)}".rstrip(),
-                p.verdict,
+                p.verdict + (f" ({p.trivial}, by less than the margin)" if p.trivial else ""),
                 "/".join(str(w) for w in p.wins) if p.seeds else "n/a",
                 improvement,
                 _p(p.p_value),
