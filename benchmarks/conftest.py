@@ -1,6 +1,10 @@
 """Options of the benchmark session (``tox -e bench -- --budget smoke --seeds 0,1 --strategies random,grid``).
 
-Each selected (strategy, seed) is one benchmarked run; the throughput
+``--problem`` names the problem (default ``mnist-mlp``, the seed): a built-in
+one, an outside package's, or a user's own file or module with
+``build_model(hp)`` and ``load_data()``.  Each selected (strategy, seed) is one
+benchmarked run; a strategy that cannot serve the problem is skipped with
+one line saying why. the throughput
 benchmark measures this machine's speed in the same session (the speed
 gate's calibration); at the end the report of the budget's results prints.
 A run whose complete result file exists is skipped (``--force`` reruns it);
@@ -29,15 +33,16 @@ from typing import Any
 
 import pytest
 
-from tuning import strategies
+from tuning import problems, strategies
 from tuning.bench.calibration import THROUGHPUT_FILE, write_throughput
 from tuning.bench.side_by_side import KIND as SIDE_BY_SIDE
 from tuning.bench.side_by_side import summary as side_by_side_summary
-from tuning.core.budget import BUDGETS
+from tuning.core.budget import SEARCH
 from tuning.core.errors import UsageError
 from tuning.core.seeds import parse_seeds
 from tuning.execution.engine import Engine, RunSpec, make_engine
-from tuning.execution.runner import already_done
+from tuning.execution.record import TABLES
+from tuning.execution.runner import already_done, cannot_serve
 from tuning.results import replay_dir, result_path
 from tuning.terminal import quiet_stderr
 
@@ -53,7 +58,17 @@ class Selection:
     force: bool
     fresh: bool
     mode: str = "live"
-    table_dir: Path = Path("results/replay")
+    table_dir: Path = TABLES
+    problem: str = problems.DEFAULT  # a registered name, or a user's module (a file by its absolute path)
+    problem_name: str = problems.DEFAULT
+    skipped: tuple[tuple[str, str], ...] = ()  # (strategy, why it cannot serve the problem)
+
+    @property
+    def directory(self) -> Path:
+        """Where this bench's result files go."""
+        if self.mode == "replay":
+            return replay_dir(self.results_dir, self.problem_name, self.budget)
+        return self.results_dir / self.problem_name / self.budget
 
 
 SELECTION = pytest.StashKey[Selection]()
@@ -62,6 +77,12 @@ QUIET = pytest.StashKey[contextlib.ExitStack]()
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("tuning bench")
+    group.addoption(
+        "--problem",
+        default=problems.DEFAULT,
+        help=f"a problem ({', '.join(problems.names())}) or your own module: a .py file or a dotted module "
+        f"with build_model(hp) and load_data() (default: {problems.DEFAULT})",
+    )
     group.addoption("--budget", default="standard", help="smoke, standard or paper (default: standard)")
     group.addoption(
         "--seeds", default=None, help="comma-separated seeds or ranges, e.g. 0,1 or 0-9 (default: the budget's own)"
@@ -70,8 +91,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--results-dir",
         default="results/local",
-        help="result files go under DIR/<budget>/ (default: results/local, git-ignored; the committed reference "
-        "is results/<budget>/, written only by an explicit --results-dir results)",
+        help="result files go under DIR/<problem>/<budget>/ (default: results/local, git-ignored; the committed "
+        "reference is results/<problem>/<budget>/, written only by an explicit --results-dir results)",
     )
     group.addoption(
         "--example-budget",
@@ -93,9 +114,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--force", action="store_true", help="rerun runs whose complete result file exists")
     group.addoption("--mode", default="live", choices=("live", "replay"),
                     help="live: train (default); replay: answer from the budget's replay table (tuning replay)")  # fmt: skip
-    group.addoption(
-        "--table-dir", default="results/replay", help="replay tables in DIR/<budget>/ (default: results/replay)"
-    )
+    group.addoption("--table-dir", default=str(TABLES), help=f"replay tables in DIR/<budget>/ (default: {TABLES})")
     group.addoption(
         "--fresh", action="store_true", help="discard interrupted runs' work folders instead of continuing them"
     )
@@ -105,21 +124,38 @@ def _names(text: str | None) -> list[str]:
     return [t.strip() for t in text.split(",") if t.strip()] if text else []
 
 
+def _problem(reference: str) -> tuple[str, problems.Problem]:
+    """The problem as workers will name it (a file by its absolute path), checked now: bad input is one line."""
+    if reference.endswith(".py") or "/" in reference:
+        reference = str(Path(reference).resolve())
+    try:
+        problem = problems.get(reference)
+        problem.check()
+    except UsageError as e:
+        raise pytest.UsageError(str(e)) from None
+    return reference, problem
+
+
 def _selection(config: pytest.Config) -> Selection:
     budget = config.getoption("--budget")
-    if budget not in BUDGETS:
-        raise pytest.UsageError(f"unknown budget {budget!r}; choose from {', '.join(BUDGETS)}")
+    if budget not in SEARCH:
+        raise pytest.UsageError(f"unknown budget {budget!r}; choose from {', '.join(SEARCH)}")
     text = config.getoption("--seeds")
     try:
-        seeds = parse_seeds(text) if text else list(BUDGETS[budget].seeds)
+        seeds = parse_seeds(text) if text else list(SEARCH[budget].seeds)
     except ValueError as e:
         raise pytest.UsageError(f"--seeds: {e}") from None
     chosen = _names(config.getoption("--strategies"))
-    unknown = [n for n in chosen if n not in strategies.REGISTRY]
+    unknown = [n for n in chosen if n not in strategies.names()]
     if unknown:
         raise pytest.UsageError(f"unknown strategies {', '.join(unknown)}; choose from {', '.join(strategies.names())}")
     if not chosen:
         chosen = [n for n in strategies.names() if strategies.get(n).available()]
+    mode = config.getoption("--mode")
+    reference, problem = _problem(config.getoption("--problem"))
+    if mode == "replay" and not problem.replayable:
+        raise pytest.UsageError(f"problem {problem.name!r} has no replay table; replay mode serves {problems.DEFAULT}")
+    skipped = tuple((n, why) for n in chosen if (why := cannot_serve(strategies.get(n), problem, mode)))
     return Selection(
         budget,
         seeds,
@@ -129,8 +165,11 @@ def _selection(config: pytest.Config) -> Selection:
         config.getoption("--scheduler"),
         config.getoption("--force"),
         config.getoption("--fresh"),
-        config.getoption("--mode"),
+        mode,
         Path(config.getoption("--table-dir")),
+        reference,
+        problem.name,
+        skipped,
     )
 
 
@@ -179,8 +218,8 @@ def selection(pytestconfig: pytest.Config) -> Selection:
 @pytest.fixture(scope="session")
 def example_budget(pytestconfig: pytest.Config) -> str:
     name = pytestconfig.getoption("--example-budget")
-    if name not in BUDGETS:
-        raise pytest.UsageError(f"unknown --example-budget {name!r}; choose from {', '.join(BUDGETS)}")
+    if name not in SEARCH:
+        raise pytest.UsageError(f"unknown --example-budget {name!r}; choose from {', '.join(SEARCH)}")
     return name
 
 
@@ -196,18 +235,26 @@ def results_dir(selection: Selection) -> Path:
 
 def done(selection: Selection, spec: RunSpec) -> Path | None:
     """The run's result file when it is complete and not to be rerun (a replay always reruns: milliseconds)."""
+    budget = problems.get(selection.problem).budget(spec.budget)
     if (
         selection.mode == "replay"
         or selection.force
-        or not already_done(selection.results_dir, spec.strategy, BUDGETS[spec.budget], spec.seed)
+        or not already_done(selection.results_dir, spec.strategy, budget, spec.seed, selection.problem_name)
     ):
         return None
-    return result_path(selection.results_dir, spec.budget, spec.strategy, spec.seed)
+    return result_path(selection.results_dir, selection.problem_name, spec.budget, spec.strategy, spec.seed)
+
+
+def cannot(selection: Selection, strategy: str) -> str | None:
+    return dict(selection.skipped).get(strategy)
 
 
 @pytest.fixture
 def spec(selection: Selection, strategy_name: str, seed: int) -> RunSpec:
-    return RunSpec(strategy_name, selection.budget, seed)
+    why = cannot(selection, strategy_name)
+    if why:
+        pytest.skip(f"{strategy_name} cannot serve {selection.problem_name}: {why}")
+    return RunSpec(strategy_name, selection.budget, seed, selection.problem)
 
 
 @pytest.fixture
@@ -223,9 +270,13 @@ def engine(request: pytest.FixtureRequest, selection: Selection) -> Iterator[Eng
         yield None
         return
     specs = [
-        RunSpec(item.callspec.params["strategy_name"], selection.budget, item.callspec.params["seed"])
+        RunSpec(
+            item.callspec.params["strategy_name"], selection.budget, item.callspec.params["seed"], selection.problem
+        )
         for item in request.session.items
-        if hasattr(item, "callspec") and {"strategy_name", "seed"} <= set(item.callspec.params)
+        if hasattr(item, "callspec")
+        and {"strategy_name", "seed"} <= set(item.callspec.params)
+        and not cannot(selection, item.callspec.params["strategy_name"])
     ]
     pending = [spec for spec in specs if done(selection, spec) is None]
     workers = min(selection.workers, max(1, len(pending)))
@@ -249,14 +300,18 @@ def throughput_log(selection: Selection) -> Iterator[list[dict[str, Any]]]:
     if not measured:
         return
     try:
-        write_throughput(selection.results_dir / selection.budget, measured[-1]["device"], measured)
+        write_throughput(
+            selection.results_dir / selection.problem_name / selection.budget, measured[-1]["device"], measured
+        )
     except ValueError as e:
         warnings.warn(f"{THROUGHPUT_FILE} not written: {e}", stacklevel=1)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config) -> None:
     sel = config.stash[SELECTION]
-    directory = sel.results_dir / sel.budget if sel.mode == "live" else replay_dir(sel.results_dir, sel.budget)
+    for name, why in sel.skipped:
+        terminalreporter.write_line(f"tuning: skipped {name}: it cannot serve {sel.problem_name}: {why}")
+    directory = sel.directory
     if not directory.is_dir():
         return
     from tuning.report.command import build, render
@@ -272,7 +327,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatu
     if sel.mode == "replay":
         _agreement(terminalreporter, sel)
         return
-    for side in sorted((sel.results_dir / config.getoption("--example-budget")).glob(f"{SIDE_BY_SIDE}-seed*.json")):
+    example_dir = sel.results_dir / problems.DEFAULT / config.getoption("--example-budget")
+    for side in sorted(example_dir.glob(f"{SIDE_BY_SIDE}-seed*.json")):
         terminalreporter.section(f"side by side with the seed example's code: {side}")
         for line in side_by_side_summary(json.loads(side.read_text())):
             terminalreporter.write_line(line)
@@ -299,7 +355,7 @@ def _agreement(terminalreporter: pytest.TerminalReporter, sel: Selection) -> Non
 
     try:
         path = write_report(sel.budget, sel.results_dir, live_only(), "tox -e bench -- --mode replay",
-                            warn=terminalreporter.write_line, live_dir=Path("results"))  # fmt: skip
+                            warn=terminalreporter.write_line, live_dir=Path("results"), problem=sel.problem_name)  # fmt: skip
     except UsageError as e:
         terminalreporter.write_line(str(e))
         return

@@ -58,8 +58,8 @@ def smoke_result() -> Callable[[str], dict[str, Any]]:
     """The result document of an uninterrupted smoke run of a strategy (seed 0, no work folder), run once
     per session and shared by the tests that compare other runs with it (reproducibility, resume, Dask)."""
     from tuning import strategies
-    from tuning.core.budget import BUDGETS
     from tuning.execution.runner import execute
+    from tuning.problems.mnist_mlp import BUDGETS
 
     @functools.cache
     def run(name: str) -> dict[str, Any]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tuning.core.budget import BUDGETS
 from tuning.core.records import SCHEMA_VERSION, RunResult
+from tuning.problems.mnist_mlp import BUDGETS
 from tuning.report.load import ResultFile
 
 

@@ -13,11 +13,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from tuning.core.budget import BUDGETS, Budget
-from tuning.core.space import SPACE, Config
+from tuning.core.budget import Budget
+from tuning.core.space import Config
 from tuning.execution.record import sobol_configs
 from tuning.objectives.replay.table import Recording
 from tuning.objectives.synthetic import SyntheticObjective
+from tuning.problems.mnist_mlp import BUDGETS, SPACE
 
 
 def recording(
@@ -60,7 +61,7 @@ def synthetic_table(
 ) -> list[Recording]:
     """``configs`` Sobol configurations (the first ``replicated`` with ``seeds`` seeds) plus ``extra`` ones
     with every seed."""
-    chosen = [*extra, *sobol_configs(configs)]
+    chosen = [*extra, *sobol_configs(configs, SPACE)]
     many = len(extra) + replicated
     return [
         recording(config, seed, budget, noise)

@@ -16,8 +16,9 @@ from typing import Any
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from tuning.core.budget import BUDGETS, Budget
-from tuning.core.space import SPACE, Choice, Config, Float, Int, Space
+from tuning.core.budget import Budget
+from tuning.core.space import Choice, Config, Float, Int, Space
+from tuning.problems.mnist_mlp import BUDGETS, SPACE
 
 Draw = Callable[[st.SearchStrategy[Any]], Any]
 

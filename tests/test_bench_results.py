@@ -65,7 +65,7 @@ def test_a_fresh_clones_bench_leaves_git_status_clean(tmp_path: Path) -> None:
              "no:cacheprovider", "--budget", "smoke", "--strategies", "random", "-k", "random or example"]  # fmt: skip
     proc = subprocess.run(bench, cwd=clone, env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    written = sorted(p.name for p in (clone / "results" / "local" / "smoke").iterdir())
+    written = sorted(p.name for p in (clone / "results" / "local" / "mnist-mlp" / "smoke").iterdir())
     assert written == ["random-seed0.json", "throughput.json"]
     status = subprocess.run(["git", "status", "--porcelain"], cwd=clone, capture_output=True, text=True, check=True)
     assert status.stdout == "", status.stdout

@@ -113,7 +113,7 @@ def test_strategies_lists_each_with_a_line() -> None:
 
 
 def test_atomic_write_leaves_nothing_on_failure(tmp_path: Path) -> None:
-    target = tmp_path / "smoke" / "x.json"
+    target = tmp_path / "mnist-mlp" / "smoke" / "x.json"
     with pytest.raises(TypeError):
         write_atomic(target, {"unserialisable": object()})
     assert list(target.parent.iterdir()) == []
@@ -124,7 +124,7 @@ def test_run_writes_the_result_file_and_prints_its_path_last(tmp_path: Path) -> 
     proc = tuning("run", "--strategy", "random", "--seed", "0", "--budget", "smoke", "--results-dir", str(tmp_path))
     assert proc.returncode == 0, proc.stderr
     path = Path(proc.stdout.strip().splitlines()[-1])
-    assert path == tmp_path / "smoke" / "random-seed0.json"
+    assert path == tmp_path / "mnist-mlp" / "smoke" / "random-seed0.json"
     result = read_result(path).to_json()
     assert result["strategy"] == "random" and result["seed"] == 0 and result["budget"]["name"] == "smoke"
     assert result["epochs_trained"] == sum(t["epochs"] for t in result["trials"]) <= 6

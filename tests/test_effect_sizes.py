@@ -189,7 +189,7 @@ def test_plan_prints_seeds_and_wall_clock_for_each_undecided_pair(
     write(tmp_path, {"a": list(BASE), "b": list(BASE + np.round(NOISE * 3, 4))})
     assert main(["report", str(tmp_path), "--plan"]) == 0
     out = capsys.readouterr().out
-    assert "## Seed plan, budget smoke" in out and "| a " in out and "Seeds to add" in out
+    assert "## Seed plan, problem mnist-mlp, budget smoke" in out and "| a " in out and "Seeds to add" in out
     assert main(["report", str(tmp_path), "--plan", "--margin", "5"]) == 0  # 5 pp: equivalent now
     assert "Every pair is decided" in capsys.readouterr().out
 

@@ -22,9 +22,9 @@ import psutil
 import pytest
 
 from tuning import strategies
-from tuning.core.budget import BUDGETS
 from tuning.execution.engine import DaskEngine, RunFailed, RunSpec, SerialEngine, _failure
 from tuning.execution.workdir import WORK_DIR
+from tuning.problems.mnist_mlp import BUDGETS, SPACE
 
 from documents import outcome
 
@@ -36,7 +36,7 @@ NAMES = [n for n in ("random", "hyperband", "tpe") if strategies.get(n).availabl
 def _victim(results: Path, workers: dict[str, int], deadline: float) -> tuple[str, int]:
     """A run with a finished trial and more to train, and the pid of the worker process that holds it."""
     while time.monotonic() < deadline:
-        for work in sorted((results / BUDGET.name / WORK_DIR).glob("*-seed0")):
+        for work in sorted((results / "mnist-mlp" / BUDGET.name / WORK_DIR).glob("*-seed0")):
             try:
                 state = json.loads((work / "checkpoint.json").read_text())
                 pid = int((work / ".lock").read_text())
@@ -72,10 +72,10 @@ def test_a_worker_killed_mid_run_costs_nothing(tmp_path: Path, smoke_result: Cal
     finally:
         engine.close()
 
-    written = sorted(p.name for p in (results / BUDGET.name).iterdir())
+    written = sorted(p.name for p in (results / "mnist-mlp" / BUDGET.name).iterdir())
     assert written == sorted(f"{name}-seed0.json" for name in NAMES)  # each result once, no work folder left
     for name, got in outcomes.items():
-        from_file = json.loads((results / BUDGET.name / f"{name}-seed0.json").read_text())
+        from_file = json.loads((results / "mnist-mlp" / BUDGET.name / f"{name}-seed0.json").read_text())
         assert outcome(got.result.to_json()) == outcome(from_file) == serial[name], name
         assert got.worker.startswith("tcp://127.0.0.1:") and got.seconds > 0 and got.device["kind"] in {"CPU", "GPU"}
     resumed = outcomes[killed_run.removesuffix("-seed0")].result
@@ -148,7 +148,7 @@ def test_initial_weights_do_not_depend_on_other_threads_drawing_from_random() ->
 
     config = {"num_layers": 3, "units_0": 64, "units_1": 32, "units_2": 96, "optimizer": "adam", "learning_rate": 1e-3}
     keras.backend.clear_session()
-    quiet = build_model(config, seed=1234).get_weights()
+    quiet = build_model(config, SPACE, seed=1234).get_weights()
     stop = threading.Event()
 
     def draw() -> None:
@@ -162,7 +162,7 @@ def test_initial_weights_do_not_depend_on_other_threads_drawing_from_random() ->
         builds = []
         for _ in range(5):
             keras.backend.clear_session()
-            builds.append(build_model(config, seed=1234).get_weights())
+            builds.append(build_model(config, SPACE, seed=1234).get_weights())
     finally:
         stop.set()
         noise.join()

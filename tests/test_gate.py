@@ -12,10 +12,10 @@ import pytest
 from tuning.bench import gate
 from tuning.bench.calibration import THROUGHPUT_FILE
 from tuning.cli import main
-from tuning.core.budget import BUDGETS
 from tuning.core.records import RunResult
 from tuning.execution.runner import execute
 from tuning.objectives.live.train import KerasObjective
+from tuning.problems.mnist_mlp import BUDGETS
 from tuning.results import write_atomic
 from tuning.strategies import get
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tuning.core.budget import BUDGETS, Budget
-from tuning.core.space import SPACE
+from tuning.core.budget import Budget
+from tuning.problems.mnist_mlp import BUDGETS, SPACE
 from tuning.strategies import get
 from tuning.strategies.hyperband import plan
 

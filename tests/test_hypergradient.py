@@ -18,7 +18,6 @@ from keras import ops
 
 from tuning import strategies
 from tuning.core.budget import Budget
-from tuning.core.space import SPACE
 from tuning.objectives.live.data import Split
 from tuning.objectives.live.hypergradient_optimizers import (
     SGDHD,
@@ -31,6 +30,7 @@ from tuning.objectives.live.hypergradient_optimizers import (
     hypergradient_optimizer,
 )
 from tuning.objectives.live.train import KerasObjective
+from tuning.problems.mnist_mlp import SPACE
 from tuning.results import read_result
 
 from property_checks import synthetic_search
@@ -215,7 +215,7 @@ FIT_CODE = textwrap.dedent(
     import numpy as np, keras
     from tuning.objectives.live.hypergradient_optimizers import LearningRateTrajectory, hypergradient_optimizer
     from tuning.objectives.live.model import build_model
-    from tuning.core.space import SPACE
+    from tuning.problems.mnist_mlp import SPACE
 
     def fit():
         rng = np.random.default_rng(0)

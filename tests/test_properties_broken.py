@@ -23,10 +23,11 @@ from hypothesis import Phase, find, settings
 
 from tuning.core.budget import Budget
 from tuning.core.seeds import oracle_seed
-from tuning.core.space import SPACE, Config, Int, Space, SpaceError
+from tuning.core.space import Config, Int, Space, SpaceError
 from tuning.execution.loop import SearchLoop
 from tuning.objectives.live.model import build_model, keras_optimizer
 from tuning.objectives.synthetic import SyntheticObjective
+from tuning.problems.mnist_mlp import SPACE
 from tuning.strategies import get
 from tuning.strategies.base import Strategy
 from tuning.strategies.keras_tuner_space import OBJECTIVE, hyperparameters
@@ -403,8 +404,8 @@ CONFIG: Config = {
         (lambda c: sequential(c, activation="tanh"), "activation"),
         (lambda c: sequential(c, bias=False), "no bias"),
         (lambda c: sequential(c, drop_last=True), "hidden layers"),
-        (lambda c: build_model(c, optimizer=lambda name, lr: keras_optimizer(name, 0.0123)), "lr"),
-        (lambda c: build_model({**c, SPACE.optimizer.name: "sgd"}), "optimizer"),
+        (lambda c: build_model(c, SPACE, optimizer=lambda name, lr: keras_optimizer(name, 0.0123, SPACE)), "lr"),
+        (lambda c: build_model({**c, SPACE.optimizer.name: "sgd"}, SPACE), "optimizer"),
     ],
     ids=["tanh", "no_bias", "layer_missing", "lr_ignored", "other_optimizer"],
 )

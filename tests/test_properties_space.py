@@ -14,8 +14,9 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from tuning.core.space import SPACE, Config, Float, Int, Space
+from tuning.core.space import Config, Float, Int, Space
 from tuning.objectives.live.model import build_model
+from tuning.problems.mnist_mlp import SPACE
 
 from property_checks import (
     check_accepted_unchanged,
@@ -47,7 +48,7 @@ def test_drawn_configurations_validate_unchanged(config: Config) -> None:
 @given(configs())
 def test_model_is_the_configuration(config: Config) -> None:
     try:
-        check_model(build_model(config), config, SPACE)
+        check_model(build_model(config, SPACE), config, SPACE)
     finally:
         keras.backend.clear_session()
 

@@ -18,8 +18,9 @@ from hypothesis import strategies as st
 
 from tuning import strategies
 from tuning.core.budget import Budget
-from tuning.core.space import SPACE, Choice, Float, Int, Space, SpaceError
+from tuning.core.space import Choice, Float, Int, Space, SpaceError
 from tuning.execution.loop import SearchLoop
+from tuning.problems.mnist_mlp import SPACE
 from tuning.strategies.base import Strategy
 
 from property_checks import (

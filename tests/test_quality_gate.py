@@ -24,8 +24,9 @@ import tuning.execution.replay as replay_module
 from tuning.bench import gate, quality
 from tuning.bench.calibration import THROUGHPUT_FILE
 from tuning.cli import main
-from tuning.core.budget import BUDGETS
+from tuning.execution.record import TABLES
 from tuning.objectives.replay.objective import ReplayObjective
+from tuning.problems.mnist_mlp import BUDGETS
 from tuning.results import write_atomic
 from tuning.strategies import get, hyperband, tpe
 from tuning.strategies.keras_tuner_space import oracle_args
@@ -34,7 +35,7 @@ from documents import result_document
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "results" / "baseline" / "quality.json"
-TABLE = ROOT / "results" / "replay"
+TABLE = ROOT / TABLES
 
 
 # ----------------------------------------------------------------------------- the trajectory gate explains itself

@@ -18,10 +18,8 @@ from hypothesis import strategies as st
 
 from tuning import strategies
 from tuning.cli import main
-from tuning.core.budget import BUDGETS
 from tuning.core.errors import UsageError
 from tuning.core.records import RecordError, RunResult
-from tuning.core.space import SPACE
 from tuning.execution import replay as replay_mode
 from tuning.execution.loop import SearchLoop
 from tuning.execution.pool import map_runs
@@ -31,6 +29,7 @@ from tuning.objectives.live import backend
 from tuning.objectives.replay import table, validate
 from tuning.objectives.replay.objective import ReplayObjective
 from tuning.objectives.replay.surrogate import Surrogate
+from tuning.problems.mnist_mlp import BUDGETS, SPACE
 from tuning.report.agreement import Agreement, agreements
 from tuning.results import write_atomic
 
@@ -64,7 +63,7 @@ def test_keys_name_configurations_one_to_one() -> None:
 
 
 def test_a_larger_sobol_sample_extends_a_smaller_one() -> None:
-    assert sobol_configs(16)[:8] == sobol_configs(8)
+    assert sobol_configs(16, SPACE)[:8] == sobol_configs(8, SPACE)
 
 
 def test_plan_grid_live_and_sobol_seed_zero_first(tmp_path: Path) -> None:
@@ -81,7 +80,7 @@ def test_plan_grid_live_and_sobol_seed_zero_first(tmp_path: Path) -> None:
     assert all(seeds_of[k] == [0, 1, 2] for k in grid)
     live_key = "num_layers=2,units_0=64,units_1=96,optimizer=sgd,learning_rate=0.003"
     assert seeds_of[live_key] == [0, 1, 2] and "live:random" in next(t for t in tasks if t.key == live_key).sources
-    sobol = [SPACE.key(c) for c in sobol_configs(8)]
+    sobol = [SPACE.key(c) for c in sobol_configs(8, SPACE)]
     assert [len(seeds_of[k]) for k in sobol] == [3, 3] + [1] * 6  # a quarter replicated
     assert [t.seed for t in tasks] == sorted(t.seed for t in tasks)  # seed 0 of everything first
     assert len({t.trial_id for t in tasks if t.seed == 0}) == len(seeds_of)
@@ -95,16 +94,16 @@ def test_table_appends_seals_and_reads_back(tmp_path: Path) -> None:
     lines = synthetic_table(configs=6, seeds=2, replicated=2)
     for r in lines:
         table.append(tmp_path, r)
-    assert table.read_table(tmp_path, SMOKE) == lines
-    assert table.seal(tmp_path, SMOKE) == len(lines)
+    assert table.read_table(tmp_path, SMOKE, SPACE) == lines
+    assert table.seal(tmp_path, SMOKE, SPACE) == len(lines)
     assert not (tmp_path / table.PENDING).exists()
     sealed = (tmp_path / table.SEALED).read_bytes()
-    assert sorted(table.read_table(tmp_path, SMOKE), key=lambda r: (r.key, r.seed)) == sorted(
+    assert sorted(table.read_table(tmp_path, SMOKE, SPACE), key=lambda r: (r.key, r.seed)) == sorted(
         lines, key=lambda r: (r.key, r.seed)
     )
     for r in reversed(lines):  # the same lines in another order, appended again: nothing new, same bytes
         table.append(tmp_path, r)
-    assert table.seal(tmp_path, SMOKE) == len(lines)
+    assert table.seal(tmp_path, SMOKE, SPACE) == len(lines)
     assert (tmp_path / table.SEALED).read_bytes() == sealed
     assert table.digest(lines) == table.digest(list(reversed(lines)))
     assert gzip.decompress(sealed).decode().count("\n") == len(lines)
@@ -115,20 +114,20 @@ def test_a_line_cut_by_a_kill_is_skipped_a_broken_one_is_refused(tmp_path: Path)
     table.append(tmp_path, first)
     with open(tmp_path / table.PENDING, "a") as f:
         f.write(json.dumps(second.to_json())[:50])  # no newline: the kill came mid-write
-    assert table.read_table(tmp_path, SMOKE) == [first]
+    assert table.read_table(tmp_path, SMOKE, SPACE) == [first]
     (tmp_path / table.PENDING).write_text("{not json\n" + json.dumps(first.to_json()) + "\n")
     with pytest.raises(table.TableError, match=r"table.pending.jsonl:1: not JSON"):
-        table.read_table(tmp_path, SMOKE)
+        table.read_table(tmp_path, SMOKE, SPACE)
 
 
 def test_a_table_of_another_protocol_is_refused(tmp_path: Path) -> None:
     table.append(tmp_path, synthetic_table(configs=1, seeds=1, replicated=0)[0])
     with pytest.raises(table.TableError, match="not budget standard's"):
-        table.read_table(tmp_path, BUDGETS["standard"])
+        table.read_table(tmp_path, BUDGETS["standard"], SPACE)
     bad = synthetic_table(configs=1, seeds=1, replicated=0)[0].to_json() | {"key": "num_layers=9"}
     (tmp_path / table.PENDING).write_text(json.dumps(bad) + "\n")
     with pytest.raises(table.TableError, match="does not name its hyperparameters"):
-        table.read_table(tmp_path, SMOKE)
+        table.read_table(tmp_path, SMOKE, SPACE)
 
 
 # -- the surrogate and its validation ---------------------------------------------------
@@ -136,7 +135,7 @@ def test_a_table_of_another_protocol_is_refused(tmp_path: Path) -> None:
 
 def test_a_recorded_configuration_is_answered_from_its_recorded_curves() -> None:
     lines = synthetic_table(configs=12, seeds=3, replicated=4)
-    surrogate = Surrogate(lines)
+    surrogate = Surrogate(lines, SPACE)
     target = lines[0]
     sources = set()
     for k in range(20):
@@ -151,7 +150,7 @@ def test_a_recorded_configuration_is_answered_from_its_recorded_curves() -> None
 
 def test_an_unrecorded_configuration_gets_the_prediction_plus_a_recorded_deviation() -> None:
     lines = synthetic_table(configs=24, seeds=3, replicated=8)
-    surrogate = Surrogate(lines)
+    surrogate = Surrogate(lines, SPACE)
     config = SPACE.from_unit([0.31] * SPACE.dimensions())
     assert SPACE.key(config) not in surrogate.by_key
     mean = surrogate.predict([config])[0][0]
@@ -162,7 +161,7 @@ def test_an_unrecorded_configuration_gets_the_prediction_plus_a_recorded_deviati
         assert np.array_equal(a.val_accuracy, b.val_accuracy) and np.array_equal(a.train_seconds, b.train_seconds)
         deviation = np.concatenate([a.val_accuracy, a.test_accuracy]) - mean
         assert np.min(np.abs(recorded - deviation).max(axis=1)) < 1e-9  # one of the recorded deviations
-    without_replicates = Surrogate(synthetic_table(configs=24, seeds=1, replicated=0))
+    without_replicates = Surrogate(synthetic_table(configs=24, seeds=1, replicated=0), SPACE)
     curve = without_replicates.draw(config, np.random.default_rng(0))
     assert np.allclose(curve.val_accuracy, without_replicates.predict([config])[0][0, : SMOKE.epochs])
 
@@ -178,7 +177,7 @@ def test_seed_noise_comes_from_configurations_at_the_same_accuracy_level() -> No
         else r
         for r in lines
     ]
-    surrogate = Surrogate(lines)
+    surrogate = Surrogate(lines, SPACE)
     config = max((SPACE.from_unit([u] * SPACE.dimensions()) for u in np.linspace(0.05, 0.95, 19)),
                  key=lambda c: surrogate.predict([c])[0][0, SMOKE.epochs - 1])  # fmt: skip
     level = surrogate.predict([config])[0][0, SMOKE.epochs - 1]
@@ -190,7 +189,7 @@ def test_seed_noise_comes_from_configurations_at_the_same_accuracy_level() -> No
 
 def test_validation_tells_a_good_surrogate_from_one_fitted_to_noise() -> None:
     lines = synthetic_table(configs=60, seeds=2, replicated=20, noise=0.001)
-    good = validate.cross_validate(lines, "forest")
+    good = validate.cross_validate(lines, "forest", SPACE)
     assert good.rho > 0.85 and good.configurations == 60 and good.replicated == 20
     assert good.seed_std == pytest.approx(0.001, rel=0.5)
     # The same configurations with accuracies shuffled among them: nothing to learn.
@@ -200,16 +199,16 @@ def test_validation_tells_a_good_surrogate_from_one_fitted_to_noise() -> None:
         table.Recording(r.key, r.hyperparameters, r.seed, r.trial_id, r.budget, lines[j].epochs, r.seconds)
         for r, j in zip(lines, order)
     ]
-    assert validate.cross_validate(shuffled, "forest").rho < 0.5
+    assert validate.cross_validate(shuffled, "forest", SPACE).rho < 0.5
 
 
 def test_each_strategy_held_out_and_the_best_model_kept() -> None:
     lines = synthetic_table(configs=40, seeds=2, replicated=10)
     keys = {lines[0].key, lines[5].key, lines[9].key, lines[20].key}
-    held = validate.hold_out(lines, keys, "knn")
+    held = validate.hold_out(lines, keys, "knn", SPACE)
     assert held is not None and held.configurations == 4
-    assert validate.hold_out(lines, {"num_layers=9"}, "knn") is None
-    figures = {m: validate.cross_validate(lines, m) for m in ("forest", "knn")}
+    assert validate.hold_out(lines, {"num_layers=9"}, "knn", SPACE) is None
+    figures = {m: validate.cross_validate(lines, m, SPACE) for m in ("forest", "knn")}
     assert validate.best(figures) == max(figures, key=lambda m: figures[m].rho)
 
 
@@ -219,11 +218,11 @@ def test_each_strategy_held_out_and_the_best_model_kept() -> None:
 @pytest.fixture(scope="module")
 def surrogate() -> Surrogate:
     grid = list(SPACE.grid_points())[: SMOKE.trials]
-    return Surrogate(synthetic_table(configs=48, seeds=3, replicated=12, extra=grid))
+    return Surrogate(synthetic_table(configs=48, seeds=3, replicated=12, extra=grid), SPACE)
 
 
 def _search(strategy: str, seed: int, surrogate: Surrogate, persist: bool = False) -> tuple[list, RunResult]:
-    objective = ReplayObjective(surrogate, SMOKE, seed)
+    objective = ReplayObjective(surrogate, SMOKE, seed, SPACE)
     result = execute(strategies.get(strategy), SMOKE, seed, objective=objective, persist=persist)
     outcome = [(t.hyperparameters, t.val_accuracy, t.seconds, t.resumed_from) for t in result.trials]
     return outcome, result
@@ -245,8 +244,8 @@ def test_replay_is_a_function_of_the_seed(name: str, surrogate: Surrogate) -> No
 def test_a_continued_trial_carries_on_along_the_curve_it_continues(surrogate: Surrogate) -> None:
     budget = BUDGETS["standard"]  # Hyperband halves only from 3 epochs up
     lines = synthetic_table(configs=24, seeds=2, replicated=6, budget=budget)
-    standard = Surrogate(lines)
-    objective = ReplayObjective(standard, budget, 0)
+    standard = Surrogate(lines, SPACE)
+    objective = ReplayObjective(standard, budget, 0, SPACE)
     result = execute(strategies.get("hyperband"), budget, 0, objective=objective, persist=False)
     continued = [t for t in result.trials if t.resumed_from is not None]
     assert continued
@@ -258,7 +257,7 @@ def test_a_continued_trial_carries_on_along_the_curve_it_continues(surrogate: Su
 def test_skipping_keras_tuners_saves_changes_no_trial(surrogate: Surrogate) -> None:
     saved, _ = _search("random", 1, surrogate, persist=True)
     with tempfile.TemporaryDirectory() as directory:
-        loop = SearchLoop(strategies.get("random").make_oracle(SPACE, SMOKE, 1), ReplayObjective(surrogate, SMOKE, 1),
+        loop = SearchLoop(strategies.get("random").make_oracle(SPACE, SMOKE, 1), ReplayObjective(surrogate, SMOKE, 1, SPACE),
                           SPACE, SMOKE, directory, persist=False)  # fmt: skip
         loop.search()
         assert not list(Path(directory).rglob("*.json"))
@@ -267,7 +266,7 @@ def test_skipping_keras_tuners_saves_changes_no_trial(surrogate: Surrogate) -> N
 
 
 def test_the_clock_is_the_recorded_seconds_plus_the_decisions(surrogate: Surrogate, tmp_path: Path) -> None:
-    objective = ReplayObjective(surrogate, SMOKE, 0)
+    objective = ReplayObjective(surrogate, SMOKE, 0, SPACE)
     result = execute(strategies.get("grid"), SMOKE, 0, objective=objective, persist=False)
     trial_seconds = sum(t.seconds for t in result.trials)
     best = objective.curves[result.best.trial_id]
@@ -285,7 +284,7 @@ def test_hypergradient_is_live_only(surrogate: Surrogate) -> None:
     with pytest.raises(UsageError, match="live-only"):
         replay_mode.replayable(["random", "hypergradient"])
     with pytest.raises(UsageError, match="training:hypergradient"):
-        execute(strategies.get("hypergradient"), SMOKE, 0, objective=ReplayObjective(surrogate, SMOKE, 0))
+        execute(strategies.get("hypergradient"), SMOKE, 0, objective=ReplayObjective(surrogate, SMOKE, 0, SPACE))
     assert "hypergradient" not in replay_mode.replayable()
 
 
@@ -385,7 +384,11 @@ def test_replay_without_a_table_or_a_fit_is_refused(tmp_path: Path, capsys: pyte
     _refused([*args, "--strategies", "hypergradient"], capsys, "live-only")
     _refused(["record", "--budget", "smoke", "--configs", "2", "--seeds", "0", "--table-dir", str(tmp_path)], capsys,
              "--seeds must be an integer >= 1")  # fmt: skip
-    assert not list((tmp_path / "replay").rglob("*.json")) if (tmp_path / "replay").exists() else True
+    assert (
+        not list((tmp_path / "mnist-mlp" / "replay").rglob("*.json"))
+        if (tmp_path / "mnist-mlp" / "replay").exists()
+        else True
+    )
 
 
 def test_a_table_changed_after_its_fit_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -411,12 +414,12 @@ def test_a_synthetic_round_trip_through_the_commands(tmp_path: Path, capsys: pyt
     argv = ["replay", "--budget", "smoke", "--seeds", "0-1", "--strategies", "grid,random", "--table-dir",
             str(tmp_path), "--results-dir", str(tmp_path), "--quiet"]  # fmt: skip
     assert main(argv) == 0
-    files = sorted((tmp_path / "replay" / "smoke").glob("*-seed*.json"))
+    files = sorted((tmp_path / "mnist-mlp" / "replay" / "smoke").glob("*-seed*.json"))
     assert [f.name for f in files] == ["grid-seed0.json", "grid-seed1.json", "random-seed0.json", "random-seed1.json"]
     first = {f.name: json.loads(f.read_text()) for f in files}
     assert all(d["mode"] == "replay" and d["replay"]["surrogate"]["model"] in ("forest", "boosting", "knn")
                for d in first.values())  # fmt: skip
-    assert "# Replay of the smoke budget" in (tmp_path / "replay" / "smoke" / "REPLAY.md").read_text()
+    assert "# Replay of the smoke budget" in (tmp_path / "mnist-mlp" / "replay" / "smoke" / "REPLAY.md").read_text()
     assert main(argv) == 0
     again = {f.name: json.loads(f.read_text()) for f in files}
     for name in first:
@@ -428,7 +431,7 @@ def test_a_synthetic_round_trip_through_the_commands(tmp_path: Path, capsys: pyt
 
 def test_recorded_lines_are_synthetic_recordings_of_the_right_shape() -> None:
     line = recording(SPACE.from_unit([0.5] * SPACE.dimensions()), 0, SMOKE)
-    assert table.Recording.from_json(line.to_json(), "here") == line
+    assert table.Recording.from_json(line.to_json(), "here", SPACE) == line
 
 
 def test_a_report_never_pools_replays_with_live_runs(tmp_path: Path) -> None:

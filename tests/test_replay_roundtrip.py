@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from tuning.cli import main
-from tuning.core.budget import BUDGETS
 from tuning.objectives.live import live_objective
 from tuning.objectives.replay import table
+from tuning.problems.mnist_mlp import BUDGETS, SPACE
 
 SMOKE = BUDGETS["smoke"]
 
@@ -21,14 +21,14 @@ def test_record_fit_replay_round_trip(tmp_path: Path, capsys: pytest.CaptureFixt
     record = ["record", "--budget", "smoke", "--configs", "2", "--seeds", "2", "--grid", "2", "--workers", "2",
               "--table-dir", str(tables), "--live-dir", str(tmp_path / "no-live-runs")]  # fmt: skip
     assert main(record) == 0
-    lines = table.read_table(tables / "smoke", SMOKE)
+    lines = table.read_table(tables / "smoke", SMOKE, SPACE)
     # grid points 2 x 2 seeds, the first Sobol point (a quarter of 2, rounded up) x 2, the second x 1
     assert len(lines) == 7 and (tables / "smoke" / table.SEALED).exists()
     assert {r.seed for r in lines} == {0, 1}
 
     # Each line is the live trial it names, trained in a worker process: the same numbers here.
     for line in (lines[0], lines[-1]):
-        objective = live_objective(SMOKE, line.seed)
+        objective = live_objective(SMOKE, line.seed, None, SPACE)
         trial = objective.evaluate(line.trial_id, line.hyperparameters, SMOKE.epochs, 0, None)
         assert trial.val_accuracy == list(line.column("val_accuracy"))
         assert objective.test(line.trial_id, line.hyperparameters)[1] == line.column("test_accuracy")[-1]
@@ -37,7 +37,7 @@ def test_record_fit_replay_round_trip(tmp_path: Path, capsys: pytest.CaptureFixt
     capsys.readouterr()
     assert main(record) == 0  # resumable: nothing left to record
     assert "recorded 0 " in capsys.readouterr().err
-    assert len(table.read_table(tables / "smoke", SMOKE)) == 7
+    assert len(table.read_table(tables / "smoke", SMOKE, SPACE)) == 7
 
     assert main(["fit", "--budget", "smoke", "--models", "forest,knn", "--table-dir", str(tables),
                  "--live-dir", str(tmp_path / "no-live-runs")]) == 0  # fmt: skip
@@ -45,7 +45,7 @@ def test_record_fit_replay_round_trip(tmp_path: Path, capsys: pytest.CaptureFixt
     replay = ["replay", "--budget", "smoke", "--seeds", "0-2", "--strategies", "grid,random,hyperband",
               "--table-dir", str(tables), "--results-dir", str(results), "--quiet"]  # fmt: skip
     assert main(replay) == 0
-    files = sorted((results / "replay" / "smoke").glob("*-seed*.json"))
+    files = sorted((results / "mnist-mlp" / "replay" / "smoke").glob("*-seed*.json"))
     assert len(files) == 9
     first = {f.name: json.loads(f.read_text()) for f in files}
     for doc in first.values():

@@ -246,7 +246,7 @@ def test_latex_is_booktabs_ascii_with_escaped_captions(tmp_path: Path, capsys: p
     _, out, _ = report(capsys, tmp_path, "--format", "latex")
     # Two strategies: summary, pairwise and anytime tables; the Friedman test (3 or more) is a comment.
     assert out.count(r"\toprule") == 3 and out.count(r"\bottomrule") == 3 and out.count(r"\caption{") == 3
-    assert "% Friedman test, Budget smoke" in out
+    assert "% Friedman test, Problem mnist-mlp, budget smoke" in out
     assert r"my\_strategy" in out and "my_strategy" not in out.replace(r"my\_strategy", "")
     assert "Provenance: Budget: smoke" in out and r"IQM [min, max]" in out
     assert out.isascii()  # pdflatex takes it as is
@@ -341,8 +341,11 @@ def test_mixed_budgets_get_one_section_each(tmp_path: Path, capsys: pytest.Captu
     write_runs(tmp_path, {"a": [0.9, 0.8], "b": [0.7, 0.6]})
     write_runs(tmp_path, {"a": [0.5], "b": [0.99]}, budget="standard")
     _, out, _ = report(capsys, tmp_path)
-    assert "## Budget smoke: 2 strategies, seeds 0, 1" in out and "## Budget standard: 2 strategies, seeds 0" in out
-    smoke, standard = out.split("## Budget standard")
+    assert (
+        "## Problem mnist-mlp, budget smoke: 2 strategies, seeds 0, 1" in out
+        and "## Problem mnist-mlp, budget standard: 2 strategies, seeds 0" in out
+    )
+    smoke, standard = out.split("## Problem mnist-mlp, budget standard")
     assert "12,000 training" in standard and "12,000 training" not in smoke
     summary = csv_table(capsys, tmp_path, "summary")
     assert [(r["budget"], r["strategy"]) for r in summary] == [
@@ -406,7 +409,7 @@ def test_the_committed_results_get_friedman_post_hoc_and_cd_diagram(
     results = Path(__file__).resolve().parent.parent / "results"
     code, out, err = report(capsys, results, "--plot", tmp_path / "curves")
     assert code == 0, err
-    standard = out.split("## Budget standard")[1].split("## Budget paper")[0]
+    standard = out.split("## Problem mnist-mlp, budget standard")[1].split("## Problem mnist-mlp, budget paper")[0]
     assert "### Friedman test (standard)" in standard and "Holm p" in standard.split("### Pairwise")[1]
     assert (tmp_path / "curves-cd.png").is_file() and (tmp_path / "curves-cd.svg").is_file()
 

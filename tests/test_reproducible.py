@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from tuning import strategies
-from tuning.core.budget import BUDGETS
 from tuning.execution.runner import execute
+from tuning.problems.mnist_mlp import BUDGETS
 
 from documents import outcome
 

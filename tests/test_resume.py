@@ -27,8 +27,8 @@ from hypothesis import settings
 
 from tuning import strategies
 from tuning.cli import main
-from tuning.core.budget import BUDGETS
 from tuning.execution.workdir import work_path
+from tuning.problems.mnist_mlp import BUDGETS
 
 from documents import outcome
 
@@ -87,8 +87,8 @@ def test_a_killed_run_resumes_to_the_uninterrupted_result(
     rng = random.Random(None if THOROUGH else name)
     results = tmp_path / "results"
     args = ["run", "--strategy", name, "--seed", "0", "--budget", BUDGET.name, "--results-dir", str(results)]
-    work = work_path(results, BUDGET.name, name, 0)
-    result_file = results / BUDGET.name / f"{name}-seed0.json"
+    work = work_path(results, "mnist-mlp", BUDGET.name, name, 0)
+    result_file = results / "mnist-mlp" / BUDGET.name / f"{name}-seed0.json"
 
     kills: list[tuple[float, int, bool, bool]] = []  # (delay s, trials checkpointed, search over, file written)
     chain = 0  # kills since the run last started from nothing

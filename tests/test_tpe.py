@@ -17,13 +17,14 @@ from optuna.distributions import CategoricalDistribution, FloatDistribution, Int
 from optuna.trial import TrialState  # noqa: E402
 
 from tuning import cli, strategies  # noqa: E402
-from tuning.core.budget import BUDGETS, Budget  # noqa: E402
+from tuning.core.budget import Budget  # noqa: E402
 from tuning.core.errors import UsageError  # noqa: E402
 from tuning.core.records import TrialRecord  # noqa: E402
-from tuning.core.space import SPACE, Config  # noqa: E402
+from tuning.core.space import Config  # noqa: E402
 from tuning.execution.loop import SearchLoop  # noqa: E402
 from tuning.execution.runner import resolve  # noqa: E402
 from tuning.objectives.synthetic import SyntheticObjective  # noqa: E402
+from tuning.problems.mnist_mlp import BUDGETS, SPACE  # noqa: E402
 from tuning.results import read_result  # noqa: E402
 from tuning.strategies.bayesian import initial_points  # noqa: E402
 from tuning.strategies.keras_tuner_space import hyperparameters  # noqa: E402

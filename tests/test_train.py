@@ -14,11 +14,11 @@ import keras
 import numpy as np
 import pytest
 
-from tuning.core.space import SPACE
 from tuning.objectives.live import backend
 from tuning.objectives.live.data import Split
 from tuning.objectives.live.model import build_model, initial_weights
 from tuning.objectives.live.train import KerasObjective, clear_session
+from tuning.problems.mnist_mlp import SPACE
 
 ADAM = {"num_layers": 2, "units_0": 96, "units_1": 32, "optimizer": "adam", "learning_rate": 1e-3}
 RMSPROP = {"num_layers": 1, "units_0": 64, "optimizer": "rmsprop", "learning_rate": 3e-3}
@@ -39,9 +39,9 @@ def same(a: list[np.ndarray], b: list[np.ndarray]) -> bool:
 @pytest.mark.parametrize("config", [ADAM, RMSPROP, SGD], ids=lambda c: c["optimizer"])
 def test_initial_weights_are_the_ones_build_model_draws(config: dict[str, Any]) -> None:
     clear_session()
-    built = build_model(config, seed=42).get_weights()
-    assert same(built, initial_weights(config, seed=42))
-    assert not same(built, initial_weights(config, seed=43))
+    built = build_model(config, SPACE, seed=42).get_weights()
+    assert same(built, initial_weights(config, SPACE, seed=42))
+    assert not same(built, initial_weights(config, SPACE, seed=43))
 
 
 @pytest.mark.skipif(not backend.restarts_like_new(), reason="models are restarted on JAX only; others build anew")
@@ -135,7 +135,7 @@ def test_scoring_on_several_threads_gives_the_same_numbers(monkeypatch: pytest.M
 
     rng = np.random.default_rng(3)
     config = {**ADAM, "units_0": 512, "units_1": 256}
-    weights = [w + rng.normal(0, 0.01, w.shape).astype(np.float32) for w in initial_weights(config, seed=1)]
+    weights = [w + rng.normal(0, 0.01, w.shape).astype(np.float32) for w in initial_weights(config, SPACE, seed=1)]
     x = rng.random((3 * scoring.BATCH + 123, 784), dtype=np.float32)
     y = rng.integers(0, 10, len(x))
     results = {}

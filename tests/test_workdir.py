@@ -19,15 +19,16 @@ from hypothesis import strategies as st
 
 from tuning import strategies
 from tuning.cli import main
-from tuning.core.budget import BUDGETS, Budget
+from tuning.core.budget import Budget
 from tuning.core.errors import UsageError
 from tuning.core.records import TrialRecord
-from tuning.core.space import SPACE, Config
+from tuning.core.space import Config
 from tuning.execution.loop import SearchLoop, StateError
 from tuning.execution.runner import run_fingerprint
 from tuning.execution.workdir import WorkFolder, work_path
 from tuning.objectives.live.weights import TrialWeights
 from tuning.objectives.synthetic import SyntheticObjective
+from tuning.problems.mnist_mlp import BUDGETS, PROBLEM, SPACE
 from tuning.strategies.keras_tuner_space import oracle_args
 
 from documents import result_document
@@ -151,7 +152,7 @@ def test_a_checkpoint_from_other_oracle_settings_is_refused(
 
 
 def _fingerprint(name: str = "random", budget: str = "smoke", seed: int = 0) -> dict[str, Any]:
-    return run_fingerprint(strategies.get(name), BUDGETS[budget], seed)
+    return run_fingerprint(strategies.get(name), BUDGETS[budget], seed, PROBLEM)
 
 
 def test_a_folder_left_by_another_run_is_refused_in_one_line_and_fresh_discards_it(tmp_path: Path) -> None:
@@ -189,22 +190,22 @@ def test_a_corrupt_checkpoint_is_refused(tmp_path: Path) -> None:
 
 
 def test_cli_refuses_a_foreign_work_folder_before_training(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    WorkFolder.open(work_path(tmp_path, "smoke", "random", 0), _fingerprint(seed=1)).close()
+    WorkFolder.open(work_path(tmp_path, "mnist-mlp", "smoke", "random", 0), _fingerprint(seed=1)).close()
     args = ["run", "--strategy", "random", "--seed", "0", "--budget", "smoke", "--results-dir", str(tmp_path)]
     assert main(args) == 2
     lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("tuning")]
     assert len(lines) == 1 and "seed differ" in lines[0] and "--fresh" in lines[0], lines
-    assert not (tmp_path / "smoke" / "random-seed0.json").exists()
+    assert not (tmp_path / "mnist-mlp" / "smoke" / "random-seed0.json").exists()
 
 
 def test_cli_skips_a_complete_result_and_removes_its_leftover_folder(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = tmp_path / "smoke" / "random-seed0.json"
+    path = tmp_path / "mnist-mlp" / "smoke" / "random-seed0.json"
     path.parent.mkdir(parents=True)
     path.write_text(json.dumps(result_document("random", 0, 0.9)))
     before = path.read_text()
-    leftover = work_path(tmp_path, "smoke", "random", 0)
+    leftover = work_path(tmp_path, "mnist-mlp", "smoke", "random", 0)
     WorkFolder.open(leftover, _fingerprint()).close()  # a run killed after writing its file, before removing this
     args = ["run", "--strategy", "random", "--seed", "0", "--budget", "smoke", "--results-dir", str(tmp_path)]
     assert main(args) == 0

@@ -1,4 +1,4 @@
-"""``tuning`` / ``python -m tuning``: run a strategy, list strategies, report; record, fit and replay a table."""
+"""tuning / python -m tuning: run a strategy on a problem, list problems and strategies, report; record, fit and replay a table."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import NoReturn
 
 from tuning.core.errors import RunError, UsageError
@@ -50,8 +51,8 @@ def _optimum(text: str) -> tuple[str, float]:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from tuning import strategies
-    from tuning.core.budget import BUDGETS
+    from tuning import problems, strategies
+    from tuning.core.budget import SEARCH as BUDGETS
     from tuning.report import FORMATS, TABLES
 
     parser = _Parser(prog="tuning", description=__doc__)
@@ -65,6 +66,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="one of: " + ", ".join(strategies.names()),
     )
+    _problem_option(run, problems)
     run.add_argument("--seed", required=True, type=_seed, metavar="N", help="a non-negative integer")
     run.add_argument(
         "--budget", required=True, choices=list(BUDGETS), metavar="NAME", help="one of: " + ", ".join(BUDGETS)
@@ -74,17 +76,20 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         default=Path("results"),
         metavar="DIR",
-        help="where result files go (default: results/)",
+        help="where result files go: DIR/<problem>/<budget>/ (default: results/)",
     )
     run.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     run.add_argument("--force", action="store_true", help="run even if a complete result file exists (it is replaced)")
     run.add_argument(
         "--fresh",
         action="store_true",
-        help="discard the work folder an interrupted run left (DIR/<budget>/.work/<strategy>-seed<N>) instead of continuing it",
+        help="discard the work folder an interrupted run left (DIR/<problem>/<budget>/.work/<strategy>-seed<N>) instead of continuing it",
     )
 
-    sub.add_parser("strategies", help="list the strategies, a line each")
+    listed = sub.add_parser("strategies", help="list the strategies, a line each (with --problem: which serve it)")
+    listed.add_argument("--problem", default=None, metavar="PROBLEM",
+                        help="say which strategies can serve this problem, and why the others cannot")  # fmt: skip
+    sub.add_parser("problems", help="list the problems, a line each, with the objectives each offers")
 
     report = sub.add_parser("report", help="tables (and plots) from the result files under DIR, one section per budget")
     report.add_argument("directory", type=Path, metavar="DIR", help="searched recursively for *.json result files")
@@ -151,12 +156,25 @@ def _parser() -> argparse.ArgumentParser:
     )
     quality.add_argument("--baseline", type=Path, default=Path("results/baseline/quality.json"), metavar="FILE",
                          help="default: results/baseline/quality.json")  # fmt: skip
-    quality.add_argument("--table-dir", type=Path, default=Path("results/replay"), metavar="DIR",
-                         help="the replay tables live in DIR/<budget>/ (default: results/replay)")  # fmt: skip
+    quality.add_argument("--table-dir", type=Path, default=None, metavar="DIR",
+                         help="the replay tables live in DIR/<budget>/ (default: results/mnist-mlp/replay)")  # fmt: skip
     quality.add_argument("--write", action="store_true",
                          help="refresh FILE from the committed replay files in DIR/standard/ (on purpose only)")  # fmt: skip
     _replay_parsers(sub, BUDGETS)
     return parser
+
+
+def _problem_option(parser: argparse.ArgumentParser, problems: ModuleType, replay: bool = False) -> None:
+    from tuning.problems import DEFAULT
+
+    what = "a problem with a replay table" if replay else "a problem"
+    parser.add_argument(
+        "--problem",
+        default=DEFAULT,
+        metavar="PROBLEM",
+        help=f"{what}: {', '.join(problems.names())}, or your own module (a .py file or a dotted module name "
+        f"with build_model(hp) and load_data()); default: {DEFAULT}",
+    )
 
 
 def _replay_parsers(sub: argparse._SubParsersAction, budgets: Sequence[str]) -> None:
@@ -167,9 +185,15 @@ def _replay_parsers(sub: argparse._SubParsersAction, budgets: Sequence[str]) -> 
             "--budget", required=True, choices=list(budgets), metavar="NAME", help="one of: " + ", ".join(budgets)
         )
 
+    from tuning import problems
+
+    def budget_and_problem(p: argparse.ArgumentParser) -> None:
+        budget(p)
+        _problem_option(p, problems, replay=True)
+
     def table_dir(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--table-dir", type=Path, default=Path("results/replay"), metavar="DIR",
-                       help="the tables live in DIR/<budget>/ (default: results/replay)")  # fmt: skip
+        p.add_argument("--table-dir", type=Path, default=None, metavar="DIR",
+                       help="the tables live in DIR/<budget>/ (default: results/<problem>/replay)")  # fmt: skip
 
     def workers(p: argparse.ArgumentParser) -> None:
         p.add_argument(
@@ -182,14 +206,14 @@ def _replay_parsers(sub: argparse._SubParsersAction, budgets: Sequence[str]) -> 
     record = sub.add_parser(
         "record", help="train configurations into the budget's replay table (resumable: run it again to continue)"
     )
-    budget(record)
+    budget_and_problem(record)
     record.add_argument("--configs", type=int, required=True, metavar="N", help="Sobol points of the whole space")
     record.add_argument("--seeds", type=int, required=True, metavar="K",
                         help="seeds 0..K-1 for grid and live configurations and a quarter of the Sobol points")  # fmt: skip
     record.add_argument("--grid", type=int, default=None, metavar="G",
                         help="the grid strategy's first G points (default: as far as any budget reaches)")  # fmt: skip
     record.add_argument("--live-dir", type=Path, default=Path("results"), metavar="DIR",
-                        help="configurations tried by the live runs in DIR/<budget>/ (default: results)")  # fmt: skip
+                        help="configurations tried by the live runs in DIR/<problem>/<budget>/ (default: results)")  # fmt: skip
     record.add_argument("--max-minutes", type=float, default=None, metavar="M",
                         help="start no training after M minutes (a chunk); run again to continue")  # fmt: skip
     record.add_argument("--label", default=None, help="a note kept in every line's provenance, e.g. pilot")
@@ -199,22 +223,22 @@ def _replay_parsers(sub: argparse._SubParsersAction, budgets: Sequence[str]) -> 
     fit = sub.add_parser(
         "fit", help="fit and validate the budget's surrogate; write SURROGATE.md and surrogate.json beside the table"
     )
-    budget(fit)
+    budget_and_problem(fit)
     table_dir(fit)
     fit.add_argument("--live-dir", type=Path, default=Path("results"), metavar="DIR",
-                     help="hold out each strategy's configurations from the live runs in DIR/<budget>/")  # fmt: skip
+                     help="hold out each strategy's configurations from the live runs in DIR/<problem>/<budget>/")  # fmt: skip
     fit.add_argument("--models", type=_names, default=None, metavar="A,B",
                      help="candidate models (default: forest, boosting, knn)")  # fmt: skip
 
     replay = sub.add_parser(
         "replay", help="replay strategies against the budget's table and surrogate, one result file per seed"
     )
-    budget(replay)
+    budget_and_problem(replay)
     replay.add_argument("--seeds", required=True, type=_seeds, metavar="SEEDS", help="e.g. 0-199 or 0,1,2")
     replay.add_argument("--strategies", type=_names, default=None, metavar="A,B",
                         help="default: every available strategy a replay can answer (hypergradient is live-only)")  # fmt: skip
     replay.add_argument("--results-dir", type=Path, default=Path("results"), metavar="DIR",
-                        help="result files go under DIR/replay/<budget>/ (default: results)")  # fmt: skip
+                        help="result files go under DIR/<problem>/replay/<budget>/ (default: results)")  # fmt: skip
     replay.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     table_dir(replay)
     workers(replay)
@@ -222,11 +246,11 @@ def _replay_parsers(sub: argparse._SubParsersAction, budgets: Sequence[str]) -> 
     agreement = sub.add_parser(
         "agreement", help="REPLAY.md: the replay's summary and whether the live results fall inside its intervals"
     )
-    budget(agreement)
+    budget_and_problem(agreement)
     agreement.add_argument("--results-dir", type=Path, default=Path("results"), metavar="DIR",
-                           help="replays in DIR/replay/<budget>/ (default: results)")  # fmt: skip
+                           help="replays in DIR/<problem>/replay/<budget>/ (default: results)")  # fmt: skip
     agreement.add_argument("--live-dir", type=Path, default=None, metavar="DIR",
-                           help="live runs in DIR/<budget>/ (default: the results directory)")  # fmt: skip
+                           help="live runs in DIR/<problem>/<budget>/ (default: the results directory)")  # fmt: skip
 
 
 def _seeds(text: str) -> list[int]:
@@ -256,7 +280,7 @@ def _fit(args: argparse.Namespace) -> int:
 
 
 def _agreement(budget_name: str, results_dir: Path, command: str, live_dir: Path | None = None) -> Path:
-    """Write and return ``<results>/replay/<budget>/REPLAY.md`` from the result files alone."""
+    """Write and return ``<results>/<problem>/replay/<budget>/REPLAY.md`` from the result files alone."""
     from tuning.execution.replay import live_only
     from tuning.report.agreement import write_report
 
@@ -329,11 +353,13 @@ def _gate(directory: Path, baseline: Path, write: bool) -> int:
     return 1 if failed else 0
 
 
-def _quality(baseline: Path, table_dir: Path, write: bool) -> int:
+def _quality(baseline: Path, table_dir: Path | None, write: bool) -> int:
     from tabulate import tabulate
 
     from tuning.bench import quality
+    from tuning.execution.record import TABLES
 
+    table_dir = TABLES if table_dir is None else table_dir
     try:
         if write:
             print(f"wrote {quality.write_baseline(table_dir / quality.BUDGET, baseline)}")
@@ -352,24 +378,62 @@ def _quality(baseline: Path, table_dir: Path, write: bool) -> int:
     return 1 if failed else 0
 
 
-def _strategies() -> int:
-    from tuning import strategies
+def _strategies(problem_ref: str | None) -> int:
+    from tuning import problems, strategies
 
+    problem = problems.get(problem_ref) if problem_ref is not None else None
+    if problem is not None:
+        from tuning.execution.runner import cannot_serve
+
+        print(f"strategies for {problem.name}:")
     for strategy in strategies.all_strategies():
         state = "" if strategy.available() else f"  [unavailable: {strategy.install_hint}]"
+        if problem is not None and not state:
+            why = cannot_serve(strategy, problem)
+            state = f"  [cannot serve {problem.name}: {why}]" if why else ""
         print(f"{strategy.name:<14} {strategy.summary}{state}")
     return 0
+
+
+def _problems() -> int:
+    from tuning import problems
+
+    for problem in problems.all_problems():
+        print(problem.describe())
+    print(
+        f"{'<file.py|module>':<20} your own model: a module with build_model(hp) and load_data() (see docs/problems.md)"
+    )
+    return 0
+
+
+def _replay_problem(args: argparse.Namespace) -> None:
+    """Replay commands serve a problem with a replay table; the tables default to results/<problem>/replay."""
+    from tuning import problems
+    from tuning.execution.record import TABLES
+
+    problem = problems.get(args.problem)
+    if not problem.replayable:
+        raise UsageError(
+            f"problem {problem.name!r} has no replay table yet: replay tables are recorded for "
+            f"{', '.join(n for n in problems.BUILTIN if problems.get(n).replayable)}; run it live with tuning run"
+        )
+    if getattr(args, "table_dir", None) is None and hasattr(args, "table_dir"):
+        args.table_dir = TABLES
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "strategies":
-            return _strategies()
+            return _strategies(args.problem)
+        if args.command == "problems":
+            return _problems()
+        if args.command in ("record", "fit", "replay", "agreement"):
+            _replay_problem(args)
         if args.command == "run":
             from tuning.results import ensure_writable
 
-            ensure_writable(args.results_dir / args.budget)  # refused before Keras is even imported
+            ensure_writable(args.results_dir)  # refused before Keras is even imported
             from tuning.execution.runner import run_to_file
 
             path = run_to_file(
@@ -380,6 +444,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 quiet=args.quiet,
                 force=args.force,
                 fresh=args.fresh,
+                problem=args.problem,
             )
             print(path)
             return 0

@@ -1,4 +1,8 @@
-"""Result files: one JSON per (budget, strategy, seed), written atomically, read into the core records."""
+"""Result files: one JSON per (problem, budget, strategy, seed), written atomically, read into the core records.
+
+A problem's runs live under ``<results>/<problem>/<budget>/``, its replays (and
+its replay table) under ``<results>/<problem>/replay/<budget>/``.
+"""
 
 from __future__ import annotations
 
@@ -17,16 +21,20 @@ class ResultError(ValueError):
     """A file that is not a readable result of this schema; the message names the file."""
 
 
-REPLAY_DIR = "replay"  # replays go to <results-dir>/replay/<budget>/, beside the budget's replay table
+REPLAY_DIR = "replay"  # replays go to <results-dir>/<problem>/replay/<budget>/, beside the budget's replay table
 
 
-def replay_dir(results_dir: Path, budget: str) -> Path:
-    """Where a budget's replay results (and, under ``results/``, its table) live."""
-    return Path(results_dir) / REPLAY_DIR / budget
+def replay_dir(results_dir: Path, problem: str, budget: str) -> Path:
+    """Where a problem's replay results under a budget (and, under ``results/``, its table) live."""
+    return Path(results_dir) / problem / REPLAY_DIR / budget
 
 
-def result_path(results_dir: Path, budget: str, strategy: str, seed: int) -> Path:
-    return Path(results_dir) / budget / f"{strategy}-seed{seed}.json"
+def result_name(strategy: str, seed: int) -> str:
+    return f"{strategy}-seed{seed}.json"
+
+
+def result_path(results_dir: Path, problem: str, budget: str, strategy: str, seed: int) -> Path:
+    return Path(results_dir) / problem / budget / result_name(strategy, seed)
 
 
 def write_atomic(path: Path, payload: Any) -> Path:

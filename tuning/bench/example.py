@@ -71,8 +71,8 @@ def run_example(configs: list[dict[str, Any]], budget_name: str, seed: int) -> d
     import keras
     import keras_tuner as kt
 
-    from tuning.core.budget import BUDGETS
     from tuning.objectives.live.data import load_mnist, make_split
+    from tuning.problems.mnist_mlp import BUDGETS
 
     class ListOracle(kt.Oracle):
         """Proposes ``configs`` in order, then stops."""

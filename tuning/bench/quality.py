@@ -52,6 +52,7 @@ from tuning.results import ResultError, read_result, write_atomic
 
 MARGIN = 0.005  # the report's equivalence margin (tuning.report.significance.MARGIN): 0.5 accuracy points
 ALPHA = 0.05
+PROBLEM = "mnist-mlp"  # the seed problem: the one with a committed replay table
 BUDGET = "standard"
 SEEDS = {"grid": 40, "random": 40, "hyperband": 40, "tpe": 40}  # seeds 0..n-1 per strategy; bayesian: see above
 DISTINCT_SHARE = 0.5  # "seeds matter": at least this share of the baseline's distinct choices
@@ -111,7 +112,7 @@ def make_baseline(replay_dir: Path, seeds: Mapping[str, int] = SEEDS) -> dict[st
             "test_accuracy": [r.best.test_accuracy for r in results],
             "choices": [_choice(r) for r in results],
         }
-    return {"kind": "quality-baseline", "budget": BUDGET, "margin": MARGIN, "alpha": ALPHA,
+    return {"kind": "quality-baseline", "problem": PROBLEM, "budget": BUDGET, "margin": MARGIN, "alpha": ALPHA,
             "source": str(replay_dir), "environment": environment, "strategies": strategies}  # fmt: skip
 
 
@@ -168,12 +169,15 @@ def check(baseline: Mapping[str, Any], replay: Replay, progress: Callable[[str],
     return verdicts
 
 
-def replayer(table_root: Path = Path("results/replay")) -> Replay:
-    """``replay(strategy, seed)`` at the gate's budget against the committed table."""
-    from tuning.core.budget import BUDGETS
+def replayer(table_root: Path | None = None) -> Replay:
+    """``replay(strategy, seed)`` at the gate's budget against the committed table (default: the seed problem's,
+    ``tuning.execution.record.TABLES``)."""
+    from tuning.execution.record import TABLES
     from tuning.execution.replay import replay_run
+    from tuning.problems.mnist_mlp import BUDGETS
 
-    return lambda name, seed: replay_run(name, BUDGETS[BUDGET], seed, table_root)
+    root = TABLES if table_root is None else Path(table_root)
+    return lambda name, seed: replay_run(name, BUDGETS[BUDGET], seed, root)
 
 
 def table(verdicts: list[Quality]) -> tuple[list[str], list[list[str]]]:

@@ -19,6 +19,7 @@ from tuning.bench.example import run_example_process
 from tuning.core.budget import Budget
 from tuning.execution.runner import execute
 from tuning.objectives.live import live_objective
+from tuning.problems.mnist_mlp import SPACE
 from tuning.strategies import get
 
 KIND = "side-by-side"
@@ -36,7 +37,7 @@ def compare(budget: Budget, seed: int) -> dict[str, Any]:
     configs = [t.hyperparameters for t in ours.trials]
     ours_val = [t.score for t in ours.trials]
     theirs = run_example_process(configs, budget.name, seed)
-    again = live_objective(budget, seed + NOISE_SEED_OFFSET)
+    again = live_objective(budget, seed + NOISE_SEED_OFFSET, None, SPACE)
     reseeded = [again.evaluate(str(i), c, budget.epochs, 0, None).score for i, c in enumerate(configs)]
     return {
         "kind": KIND,

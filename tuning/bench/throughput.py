@@ -22,11 +22,12 @@ import keras
 import numpy as np
 
 from tuning.bench.calibration import CALIBRATION
-from tuning.core.space import SPACE, Config, Space
+from tuning.core.space import Config
 from tuning.objectives.live import backend
 from tuning.objectives.live.data import Split
 from tuning.objectives.live.model import build_model
 from tuning.objectives.live.train import EpochTimer
+from tuning.problems.mnist_mlp import SPACE
 
 ARCHITECTURES: dict[str, Config] = {
     "smallest 1x32": {"num_layers": 1, "units_0": 32, "optimizer": "adam", "learning_rate": 1e-3},
@@ -46,7 +47,8 @@ ARCHITECTURES: dict[str, Config] = {
 assert CALIBRATION in ARCHITECTURES
 
 
-def measure(name: str, split: Split, samples: int = 8_192, epochs: int = 3, space: Space = SPACE) -> dict[str, Any]:
+def measure(name: str, split: Split, samples: int = 8_192, epochs: int = 3) -> dict[str, Any]:
+    space = SPACE  # the seed problem's dense stacks
     """Train ``ARCHITECTURES[name]`` and return its steady-state samples/s and GFLOP/s."""
     config = space.validate(ARCHITECTURES[name])
     keras.backend.clear_session()

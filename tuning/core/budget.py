@@ -1,9 +1,12 @@
-"""Named budgets: the fidelity every strategy is held to.
+"""Named budgets: the search resources every strategy is held to, and the budget a run records.
 
-A budget fixes the data (train / validation sizes), the epochs a full trial
-trains, the trials a fixed-fidelity strategy runs, and so the total epoch
-budget (trials x epochs) that every strategy - Hyperband included - may
-spend.  ``paper`` is the seed example's own protocol.
+A budget's name (``smoke``, ``standard``, ``paper``) fixes the search
+resources, the same for every problem (``SEARCH``: the trials a
+fixed-fidelity strategy runs and the default seeds); a problem fixes what it
+trains on under that name (``TrainingProtocol``: training and validation
+sizes, epochs of a full trial).  Together they make the ``Budget`` a run is
+held to and its result file records, with the total epoch budget (trials x
+epochs) that every strategy - Hyperband included - may spend.
 """
 
 from __future__ import annotations
@@ -56,11 +59,34 @@ class Budget:
         return budget
 
 
-BUDGETS: dict[str, Budget] = {
+@dataclass(frozen=True)
+class SearchBudget:
+    """A budget's search resources: trials of a full-fidelity strategy, and the seeds a bench runs by default."""
+
+    name: str
+    trials: int
+    seeds: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class TrainingProtocol:
+    """What one problem trains on under a budget: training and validation sizes, epochs of a full trial."""
+
+    n_train: int
+    n_val: int
+    epochs: int
+
+
+SEARCH: dict[str, SearchBudget] = {
     b.name: b
     for b in (
-        Budget("smoke", n_train=2_000, n_val=1_000, epochs=2, trials=3, seeds=(0,)),
-        Budget("standard", n_train=12_000, n_val=3_000, epochs=3, trials=8, seeds=tuple(range(10))),
-        Budget("paper", n_train=48_000, n_val=12_000, epochs=10, trials=10, seeds=(0, 1, 2, 3, 4)),
+        SearchBudget("smoke", trials=3, seeds=(0,)),
+        SearchBudget("standard", trials=8, seeds=tuple(range(10))),
+        SearchBudget("paper", trials=10, seeds=(0, 1, 2, 3, 4)),
     )
 }
+
+
+def make_budget(search: SearchBudget, protocol: TrainingProtocol) -> Budget:
+    """The budget a run of a problem under ``search`` is held to."""
+    return Budget(search.name, protocol.n_train, protocol.n_val, protocol.epochs, search.trials, search.seeds)

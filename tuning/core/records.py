@@ -155,12 +155,14 @@ class RunResult:
     schema_version: int = SCHEMA_VERSION
     mode: str = "live"
     replay: dict[str, Any] | None = None  # a replay's table and surrogate (its provenance); None when live
+    problem: str | None = None  # the problem's name; None in files from before problems (the seed problem's)
 
     def to_json(self) -> dict[str, Any]:
         """The file's layout (key order included) since schema 1.  ``mode`` and ``replay`` are
-        written only by a replay, so every live file keeps the layout it always had."""
+        written only by a replay, ``problem`` only where known, so every older file keeps its layout."""
         out = {
             "schema_version": self.schema_version,
+            **({"problem": self.problem} if self.problem is not None else {}),
             "strategy": self.strategy,
             "seed": self.seed,
             "budget": self.budget.to_json(),
@@ -194,6 +196,9 @@ class RunResult:
             raise RecordError(f"schema_version {data['schema_version']!r}, this reader knows {SCHEMA_VERSION}")
         if not isinstance(data["strategy"], str) or not data["strategy"]:
             raise RecordError(f"strategy is {data['strategy']!r}, expected a name")
+        problem = data.get("problem")
+        if problem is not None and (not isinstance(problem, str) or not problem):
+            raise RecordError(f"problem is {problem!r}, expected a name")
         if not is_count(data["seed"]):
             raise RecordError(f"seed is {data['seed']!r}, expected a non-negative integer")
         budget = Budget.from_json(data["budget"], RecordError)
@@ -233,4 +238,5 @@ class RunResult:
             schema_version=data["schema_version"],
             mode=mode,
             replay=replay if mode != "live" else None,
+            problem=problem,
         )

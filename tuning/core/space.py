@@ -1,16 +1,12 @@
-"""The search space, declared once as data.
+"""Search spaces as data: the hyperparameter types, what every space offers (``SearchSpace``), and
+the dense-stack space of the seed problem (``Space``).
 
-Everything that needs the space derives from ``SPACE``: the Keras Tuner
-declaration (``tuning.strategies.keras_tuner_space``), the model builder
-(``tuning.objectives.live.model``), the grid (``grid_points``) and the property
-tests' Hypothesis strategies.  Change the space here and nothing else.
-This module is pure data: it imports neither Keras nor Keras Tuner.
-
-The space is the classic Keras Tuner MNIST example: 1-5 dense ReLU layers of
-32-512 units (step 32), optimizer adam/sgd/rmsprop and a log-uniform learning
-rate in [1e-4, 1e-2].  Unlike the example's plain ``for i in range(...)`` loop,
-``units_i`` lives in a conditional scope entered for every ``i``, so inactive
-widths are never sampled, reported or counted as dimensions.
+A problem (``tuning.problems``) owns its space.  Everything generic - the
+strategies' Keras Tuner declaration, validation, a configuration's key, the
+unit-cube draws a replay table is recorded on, the grid - goes through the
+``SearchSpace`` interface; only a problem's own model builder knows what its
+hyperparameters mean.  This module is pure data: it imports neither Keras nor
+Keras Tuner.
 """
 
 from __future__ import annotations
@@ -18,8 +14,8 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol, runtime_checkable
 
 Config = dict[str, Any]
 
@@ -79,12 +75,12 @@ class Float:
             raise SpaceError(f"{self.name}: min {self.low} > max {self.high}")
         if self.log and self.low <= 0:
             raise SpaceError(f"{self.name}: log sampling needs min > 0, got {self.low}")
-        if self.grid is None:
-            raise SpaceError(f"{self.name}: a Float needs explicit grid values")
         _check_grid(self)
 
     def values(self) -> tuple[float, ...]:
-        assert self.grid is not None
+        """The grid's values: a real hyperparameter has no finite set of its own."""
+        if self.grid is None:
+            raise SpaceError(f"{self.name} is a continuous Float with no declared grid values")
         return self.grid
 
     def contains(self, value: Any) -> bool:
@@ -99,13 +95,16 @@ class Float:
         return f"a number in [{self.low:g}, {self.high:g}]"
 
 
+Scalar = str | int | float | bool
+
+
 @dataclass(frozen=True)
 class Choice:
-    """A categorical hyperparameter."""
+    """A categorical hyperparameter (options of one scalar type, as Keras Tuner's ``Choice`` takes)."""
 
     name: str
-    options: tuple[str, ...]
-    grid: tuple[str, ...] | None = None
+    options: tuple[Scalar, ...]
+    grid: tuple[Scalar, ...] | None = None
 
     def __post_init__(self) -> None:
         if not self.options:
@@ -114,14 +113,14 @@ class Choice:
             raise SpaceError(f"{self.name}: options repeat: {self.options}")
         _check_grid(self)
 
-    def values(self) -> tuple[str, ...]:
+    def values(self) -> tuple[Scalar, ...]:
         return self.options
 
     def contains(self, value: Any) -> bool:
-        return isinstance(value, str) and value in self.options
+        return any(type(value) is type(option) and value == option for option in self.options)
 
     def allowed(self) -> str:
-        return "one of " + ", ".join(self.options)
+        return "one of " + ", ".join(value_text(o) for o in self.options)
 
 
 Param = Int | Float | Choice
@@ -139,11 +138,11 @@ def _check_grid(param: Param) -> None:
             raise SpaceError(f"{param.name}: grid value {v!r} is not {param.allowed()}")
 
 
-def _text(value: Any) -> str:
+def value_text(value: Any) -> str:
     return value if isinstance(value, str) else repr(value)
 
 
-def _from_unit(param: Param, u: float) -> Any:
+def param_from_unit(param: Param, u: float) -> Any:
     if isinstance(param, Float):
         if param.log:
             value = math.exp(math.log(param.low) + u * (math.log(param.high) - math.log(param.low)))
@@ -154,9 +153,68 @@ def _from_unit(param: Param, u: float) -> Any:
     return options[min(int(u * len(options)), len(options) - 1)]
 
 
+def space_from_unit(space: SearchSpace, point: Sequence[float]) -> Config:
+    """The configuration of ``space`` at ``point`` of the unit cube: one coordinate per ``params()`` entry,
+    integers and choices by equal-width bins, floats uniformly (log-uniformly when ``log``); the
+    coordinates of inactive hyperparameters are ignored."""
+    params = space.params()
+    if len(point) != len(params):
+        raise SpaceError(f"a point of the unit cube needs {len(params)} coordinates, got {len(point)}")
+    if not all(0.0 <= u <= 1.0 for u in point):
+        raise SpaceError(f"coordinates must lie in [0, 1], got {list(point)}")
+    values = {p.name: param_from_unit(p, u) for p, u in zip(params, point)}
+    return space.validate(space.active_values(values))
+
+
 def grid_values(param: Param) -> tuple[Any, ...]:
     """The values the grid strategy visits for ``param``, in visiting order."""
     return param.grid if param.grid is not None else param.values()
+
+
+@runtime_checkable
+class SearchSpace(Protocol):
+    """What every space offers the strategies, the loop, the result files and the replay table.
+
+    A space may also define ``keras_tuner_hyperparameters(grid: bool)`` returning its own Keras Tuner
+    declaration (a user's model's space is discovered as one); without it,
+    ``tuning.strategies.keras_tuner_space`` declares ``params()`` with the space's conditions.
+    """
+
+    def params(self) -> list[Param]:
+        """Every hyperparameter, in declaration order, conditional ones included."""
+        ...
+
+    def active_names(self, config: Mapping[str, Any]) -> list[str]:
+        """The hyperparameters active under ``config``, in declaration order."""
+        ...
+
+    def active_values(self, values: Mapping[str, Any]) -> Config:
+        """Keep only the active hyperparameters of ``values`` (drops ``tuner/*`` and strays)."""
+        ...
+
+    def validate(self, config: Mapping[str, Any]) -> Config:
+        """``config`` as a plain dict, or ``SpaceError`` naming the fault (never clips)."""
+        ...
+
+    def key(self, config: Mapping[str, Any]) -> str:
+        """One configuration's canonical name: its active values in declaration order."""
+        ...
+
+    def dimensions(self) -> int:
+        """Coordinates of ``from_unit``."""
+        ...
+
+    def from_unit(self, point: Sequence[float]) -> Config:
+        """The configuration at ``point`` of the unit cube."""
+        ...
+
+    def grid_size(self) -> int:
+        """Points of the declared grid; ``SpaceError`` saying why when the space has no finite grid."""
+        ...
+
+    def to_json(self) -> dict[str, Any]:
+        """The space as data, for a work folder's fingerprint and a result's provenance."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -250,7 +308,7 @@ class Space:
     def key(self, config: Mapping[str, Any]) -> str:
         """One configuration's canonical name, ``num_layers=1,units_0=64,optimizer=adam,learning_rate=0.001``:
         active values in declaration order, floats in their shortest exact form (a replay table's key)."""
-        return ",".join(f"{name}={_text(config[name])}" for name in self.active_names(config))
+        return ",".join(f"{name}={value_text(config[name])}" for name in self.active_names(config))
 
     # -- sampling --------------------------------------------------------------
     def dimensions(self) -> int:
@@ -261,12 +319,7 @@ class Space:
         """The configuration at ``point`` of the unit cube (a Sobol or Latin-hypercube draw), one
         coordinate per ``params()`` entry: integers and choices by equal-width bins, floats
         uniformly (log-uniformly when ``log``).  Inactive widths' coordinates are ignored."""
-        if len(point) != self.dimensions():
-            raise SpaceError(f"a point of the unit cube needs {self.dimensions()} coordinates, got {len(point)}")
-        if not all(0.0 <= u <= 1.0 for u in point):
-            raise SpaceError(f"coordinates must lie in [0, 1], got {list(point)}")
-        values = {p.name: _from_unit(p, u) for p, u in zip(self.params(), point)}
-        return self.validate(self.active_values(values))
+        return space_from_unit(self, point)
 
     # -- grid ------------------------------------------------------------------
     def grid_points(self) -> Iterator[Config]:
@@ -294,6 +347,9 @@ class Space:
         per_arch = len(grid_values(self.optimizer)) * len(grid_values(self.learning_rate))
         return sum(w**d for d in grid_values(self.depth)) * per_arch
 
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
     # -- model arithmetic -----------------------------------------------------
     def parameter_count(self, config: Mapping[str, Any]) -> int:
         """Weights and biases of the dense stack, in closed form."""
@@ -304,18 +360,3 @@ class Space:
         """Multiply-adds of one sample's forward pass through the dense layers."""
         sizes = [self.inputs, *self.widths(config), self.classes]
         return sum(a * b for a, b in zip(sizes, sizes[1:]))
-
-
-SPACE = Space(
-    depth=Int("num_layers", 1, 5),
-    width=Int("units", 32, 512, step=32, grid=(64, 256, 512)),
-    optimizer=Choice("optimizer", ("adam", "sgd", "rmsprop")),
-    learning_rate=Float("learning_rate", 1e-4, 1e-2, log=True, grid=(1e-3, 1e-4, 1e-2)),
-)
-"""The classic Keras Tuner MNIST space.
-
-Grid (a deliberate choice, see ``Space.grid_points``): depth 1..5, widths
-64/256/512, the three optimizers and learning rates 1e-3, 1e-4, 1e-2 - the
-common default first, then a decade either side.  That is
-(3 + 9 + 27 + 81 + 243) x 3 x 3 = 3,267 points.
-"""

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from tuning import problems
 from tuning.core.errors import RunError, UsageError
 from tuning.core.records import RecordError, RunResult
 from tuning.execution import workdir
@@ -51,20 +52,28 @@ SCHEDULER_TIMEOUT = "30s"  # how long to try reaching an existing scheduler
 
 @dataclass(frozen=True)
 class RunSpec:
-    """One (budget, strategy, seed): a task."""
+    """One (problem, budget, strategy, seed): a task.  ``problem`` is a registered name or a user's module
+    (a file by its absolute path, so that a worker on this host finds it)."""
 
     strategy: str
     budget: str
     seed: int
+    problem: str = problems.DEFAULT
 
     @property
     def label(self) -> str:
-        return f"{self.strategy} seed {self.seed} {self.budget}"
+        where = "" if self.problem == problems.DEFAULT else f" {self.problem_name}"
+        return f"{self.strategy} seed {self.seed} {self.budget}{where}"
+
+    @property
+    def problem_name(self) -> str:
+        """The name the problem's results are filed under."""
+        return problems.get(self.problem).name
 
     @property
     def key(self) -> str:
         """Dask's name for the task (unique per bench: resubmitting the same run is one task)."""
-        return f"tuning-run-{self.budget}-{self.strategy}-seed{self.seed}"
+        return f"tuning-run-{self.problem}-{self.budget}-{self.strategy}-seed{self.seed}"
 
 
 @dataclass(frozen=True)
@@ -86,14 +95,14 @@ class RunFailed(Exception):
 
 def local_work_path(spec: RunSpec, results_dir: Path) -> Path:
     """The work folder the submitting side would use, if this machine can create it, else one in its temp dir."""
-    path = workdir.work_path(Path(results_dir), spec.budget, spec.strategy, spec.seed)
+    path = workdir.work_path(Path(results_dir), spec.problem_name, spec.budget, spec.strategy, spec.seed)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         if os.access(path.parent, os.W_OK):
             return path
     except OSError:
         pass
-    return Path(tempfile.gettempdir()) / "tuning-work" / spec.budget / path.name
+    return Path(tempfile.gettempdir()) / "tuning-work" / spec.problem_name / spec.budget / path.name
 
 
 def run_remote(spec: RunSpec, results_dir: str, fresh: bool = False, threads: int | None = None) -> dict[str, Any]:
@@ -104,8 +113,9 @@ def run_remote(spec: RunSpec, results_dir: str, fresh: bool = False, threads: in
     if threads:
         prepare_worker(threads)
     try:
-        strategy, budget = resolve(spec.strategy, spec.budget, spec.seed)
-        with resumable(strategy, budget, spec.seed, local_work_path(spec, Path(results_dir)), fresh) as (result, work):
+        strategy, budget = resolve(spec.strategy, spec.budget, spec.seed, spec.problem)
+        folder = local_work_path(spec, Path(results_dir))
+        with resumable(strategy, budget, spec.seed, folder, fresh, problem=spec.problem) as (result, work):
             pass  # the folder stays until the submitting side has written the result file
     except (UsageError, RunError) as e:
         return {"error": str(e)}
@@ -163,7 +173,7 @@ def deliver(spec: RunSpec, document: dict[str, Any], results_dir: Path) -> Outco
         result = RunResult.from_json(document["result"])
     except RecordError as e:
         raise RunFailed(f"run {spec.label} returned a bad result: {e}") from None
-    path = write_result(result_path(results_dir, spec.budget, spec.strategy, spec.seed), result)
+    path = write_result(result_path(results_dir, spec.problem_name, spec.budget, spec.strategy, spec.seed), result)
     workdir.discard(Path(document["work"]))
     return Outcome(spec, path, result, document["seconds"], document["host"], document["worker"], document["device"])
 

@@ -23,6 +23,7 @@ import keras_tuner as kt
 import numpy as np
 
 from tuning.core.budget import Budget
+from tuning.core.errors import last_line
 from tuning.core.records import TrialRecord
 from tuning.core.space import Space
 from tuning.objectives.base import Objective
@@ -270,8 +271,3 @@ def _quiet_failed_trials() -> None:
     except ImportError:
         return
     kt_config.DEBUG = False
-
-
-def last_line(message: str | None) -> str:
-    lines = [line for line in (message or "").strip().splitlines() if line.strip()]
-    return lines[-1] if lines else ""

@@ -1,5 +1,8 @@
 """``tuning record``: train configurations of the space under a budget's protocol into its replay table.
 
+Replay tables are recorded for the seed problem (``mnist-mlp``), whose
+surrogate knows its dense-stack space; other problems are live-only so far.
+
 What is recorded (``plan``), each for the budget's full epochs (Hyperband's
 maximum too) with the live objective, exactly as a live run trains a trial:
 
@@ -37,12 +40,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tuning.core.budget import BUDGETS, Budget
+from tuning.core.budget import Budget
 from tuning.core.errors import UsageError
-from tuning.core.space import SPACE, Config, Space
+from tuning.core.space import Config, Space
 from tuning.execution.pool import map_runs
 from tuning.objectives.replay import table
+from tuning.problems.mnist_mlp import BUDGETS, PROBLEM, SPACE
 from tuning.results import ResultError, ensure_writable, read_result
+
+TABLES = Path("results") / PROBLEM.name / "replay"  # the committed tables: <TABLES>/<budget>/
 
 GRID_POINTS = max(b.trials for b in BUDGETS.values())  # the grid strategy never gets further than this
 REPLICATED_SOBOL = 0.25  # the share of Sobol points trained with every seed
@@ -64,7 +70,7 @@ class Task:
         return str(int.from_bytes(hashlib.sha256(self.key.encode()).digest()[:4], "big") & 0x7FFFFFFF)
 
 
-def sobol_configs(n: int, space: Space = SPACE, seed: int = SOBOL_SEED) -> list[Config]:
+def sobol_configs(n: int, space: Space, seed: int = SOBOL_SEED) -> list[Config]:
     """The first ``n`` points of a scrambled Sobol sequence, as configurations of ``space``."""
     from scipy.stats import qmc
 
@@ -77,10 +83,10 @@ def sobol_configs(n: int, space: Space = SPACE, seed: int = SOBOL_SEED) -> list[
     return [space.from_unit(p) for p in points.tolist()]
 
 
-def live_configs(live_dir: Path, budget: Budget, space: Space = SPACE) -> dict[str, tuple[Config, set[str]]]:
-    """key -> (configuration, strategies that tried it) over the live result files of this budget."""
+def live_configs(live_dir: Path, budget: Budget, space: Space) -> dict[str, tuple[Config, set[str]]]:
+    """key -> (configuration, strategies that tried it) over the seed problem's live result files of this budget."""
     found: dict[str, tuple[Config, set[str]]] = {}
-    for path in sorted((Path(live_dir) / budget.name).glob("*-seed*.json")):
+    for path in sorted((Path(live_dir) / PROBLEM.name / budget.name).glob("*-seed*.json")):
         try:
             result = read_result(path)
         except ResultError as e:
@@ -100,7 +106,7 @@ def plan(
     seeds: int,
     grid: int = GRID_POINTS,
     live_dir: Path | None = Path("results"),
-    space: Space = SPACE,
+    space: Space = SPACE,  # the seed problem's: the only one with replay tables so far
 ) -> list[Task]:
     """Every training the table should hold, seed 0 of everything first (see the module's docstring)."""
     entries: dict[str, tuple[Config, list[str], bool]] = {}
@@ -139,7 +145,7 @@ def _environment() -> dict[str, Any]:
 def _objective(budget_name: str, seed: int) -> Any:
     from tuning.objectives.live import live_objective
 
-    return live_objective(BUDGETS[budget_name], seed, curves=True)
+    return live_objective(BUDGETS[budget_name], seed, None, SPACE, curves=True)
 
 
 def train(task: Task, budget_name: str, label: str | None = None) -> dict[str, Any]:
@@ -185,7 +191,7 @@ def record(
     budget_name: str,
     configs: int,
     seeds: int,
-    table_root: Path = Path("results/replay"),
+    table_root: Path = TABLES,
     live_dir: Path | None = Path("results"),
     workers: int = 1,
     max_minutes: float | None = None,
@@ -207,7 +213,7 @@ def record(
     directory = Path(table_root) / budget.name
     ensure_writable(directory)
     try:
-        done = {(r.key, r.seed) for r in table.read_table(directory, budget)}
+        done = {(r.key, r.seed) for r in table.read_table(directory, budget, SPACE)}
     except table.TableError as e:
         raise UsageError(str(e)) from None
     tasks = plan(budget, configs, seeds, grid, live_dir)
@@ -220,7 +226,7 @@ def record(
         for task, line in map_runs(
             job, todo, workers, keep_going=lambda: time.perf_counter() < deadline, scheduler=scheduler
         ):
-            recording = table.Recording.from_json(line, f"trained {task.key} seed {task.seed}")
+            recording = table.Recording.from_json(line, f"trained {task.key} seed {task.seed}", SPACE)
             table.append(directory, recording)
             outcome.recorded += 1
             if progress:
@@ -234,6 +240,6 @@ def record(
     except KeyboardInterrupt:
         outcome.interrupted = True
     finally:
-        outcome.table_size = table.seal(directory, budget)
+        outcome.table_size = table.seal(directory, budget, SPACE)
         outcome.seconds = time.perf_counter() - started
     return outcome

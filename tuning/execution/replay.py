@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import functools
-import math
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -30,16 +29,17 @@ from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
 from tuning import strategies
-from tuning.core.budget import BUDGETS, Budget
+from tuning.core.budget import Budget
 from tuning.core.errors import UsageError
 from tuning.core.records import RunResult
 from tuning.execution.pool import map_runs
-from tuning.execution.record import live_configs
+from tuning.execution.record import TABLES, live_configs
 from tuning.execution.runner import execute, resolve
 from tuning.objectives.base import unmet
 from tuning.objectives.replay import table as replay_table
 from tuning.objectives.replay.objective import ReplayObjective
-from tuning.results import REPLAY_DIR, ResultError, ensure_writable, read_json, result_path, write_atomic, write_result
+from tuning.problems.mnist_mlp import BUDGETS, PROBLEM, SPACE
+from tuning.results import ResultError, ensure_writable, read_json, replay_dir, result_name, write_atomic, write_result
 
 SURROGATE_FILE = "surrogate.json"
 SURROGATE_REPORT = "SURROGATE.md"
@@ -59,7 +59,7 @@ LIVE_ONLY_NOTE = (
 def _table(budget: Budget, table_root: Path) -> tuple[Path, list[Any]]:
     directory = Path(table_root) / budget.name
     try:
-        recordings = replay_table.read_table(directory, budget)
+        recordings = replay_table.read_table(directory, budget, SPACE)
     except replay_table.TableError as e:
         raise UsageError(str(e)) from None
     if not recordings:
@@ -109,7 +109,7 @@ class Fitted:
 
 def fit(
     budget_name: str,
-    table_root: Path = Path("results/replay"),
+    table_root: Path = TABLES,
     live_dir: Path = Path("results"),
     models: Sequence[str] | None = None,
 ) -> Fitted:
@@ -128,16 +128,16 @@ def fit(
     if len({r.key for r in recordings}) < 2:
         raise UsageError(f"the table in {directory} holds one configuration: a surrogate needs at least two")
     tried: dict[str, set[str]] = {}
-    for key, (_, names) in live_configs(live_dir, budget).items():
+    for key, (_, names) in live_configs(live_dir, budget, SPACE).items():
         for name in names:
             tried.setdefault(name, set()).add(key)
     with threadpool_limits(limits=1):  # see replay_run
-        candidates = validate.compare(recordings, models or MODELS)
+        candidates = validate.compare(recordings, SPACE, models or MODELS)
         chosen = validate.best(candidates)
         per_strategy = {
-            name: validate.hold_out(recordings, keys, chosen)
+            name: validate.hold_out(recordings, keys, chosen, SPACE)
             for name, keys in sorted(tried.items())
-            if name in strategies.REGISTRY and not unmet(strategies.get(name).needs, ReplayObjective)
+            if name in strategies.names() and not unmet(strategies.get(name).needs, ReplayObjective)
         }
     summary = _summary(recordings)
     command = f"python -m tuning fit --budget {budget.name}" + (f" --models {','.join(models)}" if models else "")
@@ -189,7 +189,7 @@ def _load(budget_name: str, table_root: Path, stamps: tuple[Any, ...]) -> tuple[
         raise UsageError(
             f"the table in {directory} changed since its surrogate was validated; run: tuning fit --budget {budget.name}"
         )
-    surrogate = Surrogate(recordings, fitted["model"])
+    surrogate = Surrogate(recordings, SPACE, fitted["model"])
     provenance = {
         "table": str(directory / replay_table.SEALED),
         "table_summary": summary,
@@ -215,11 +215,11 @@ def _environment() -> dict[str, Any]:
     return environment()
 
 
-def replay_run(strategy_name: str, budget: Budget, seed: int, table_root: Path = Path("results/replay")) -> RunResult:
+def replay_run(strategy_name: str, budget: Budget, seed: int, table_root: Path = TABLES) -> RunResult:
     """One strategy, one seed, against the budget's surrogate; the result marked as a replay."""
     strategy, budget = resolve(strategy_name, budget.name, seed)
     surrogate, provenance = load(budget.name, Path(table_root))
-    objective = ReplayObjective(surrogate, budget, seed)
+    objective = ReplayObjective(surrogate, budget, seed, SPACE)
     # One BLAS/OpenMP thread: the same numbers in every process, and the Gaussian process's many
     # tiny solves (and the surrogate's fits) run twice as fast as with threads that wait on each other.
     env = {**_environment(), "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")}
@@ -227,11 +227,8 @@ def replay_run(strategy_name: str, budget: Budget, seed: int, table_root: Path =
         # The Gaussian process's fit warns when a length scale reaches its bound: once per guided trial,
         # thousands of lines over a replay, and nothing a user of the oracle can act on.
         warnings.simplefilter("ignore", ConvergenceWarning)
-        result = execute(strategy, budget, seed, objective=objective, persist=False, env=env)
-    decision = max(0.0, result.wall_clock_seconds - objective.real_seconds)
-    result.wall_clock_seconds = decision + objective.simulated_seconds
-    if result.best.test_loss is not None and math.isnan(result.best.test_loss):
-        result.best.test_loss = None
+        result = execute(strategy, budget, seed, objective, PROBLEM, persist=False, env=env, clock=objective.clock)
+    decision = max(0.0, result.wall_clock_seconds - objective.simulated_seconds)
     result.mode = "replay"
     result.replay = {
         **provenance,
@@ -259,7 +256,7 @@ def replayable(names: Sequence[str] | None = None) -> list[str]:
     one that needs nothing of training."""
     if names:
         for name in names:
-            if name not in strategies.REGISTRY:
+            if name not in strategies.names():
                 raise UsageError(f"unknown strategy {name!r}; choose from {', '.join(strategies.names())}")
             missing = unmet(strategies.get(name).needs, ReplayObjective)
             if missing:
@@ -273,7 +270,7 @@ def replay(
     seeds: Sequence[int],
     names: Sequence[str] | None = None,
     results_dir: Path = Path("results"),
-    table_root: Path = Path("results/replay"),
+    table_root: Path = TABLES,
     workers: int = 1,
     progress: Callable[[str], None] | None = None,
     scheduler: str | None = None,
@@ -289,14 +286,14 @@ def replay(
     for name in chosen:
         resolve(name, budget.name, 0)  # an unavailable strategy is refused before anything runs
     load(budget.name, Path(table_root))  # a missing or stale table is refused before anything runs
-    out = Path(results_dir) / REPLAY_DIR
-    ensure_writable(out / budget.name)
+    out = replay_dir(results_dir, PROBLEM.name, budget.name)
+    ensure_writable(out)
     tasks = [(name, seed) for name in chosen for seed in seeds]
     job = functools.partial(_replay_job, budget_name=budget.name, table_root=Path(table_root))
     paths = []
     for (name, seed), document in map_runs(job, tasks, workers, scheduler=scheduler):
         result = RunResult.from_json(document)
-        paths.append(write_result(result_path(out, budget.name, name, seed), result))
+        paths.append(write_result(out / result_name(name, seed), result))
         if progress:
             progress(
                 f"[replay {budget.name}] {name} seed {seed}: test {result.best.test_accuracy:.4f} "
@@ -307,12 +304,12 @@ def replay(
 
 
 def replay_to_file(
-    strategy_name: str, seed: int, budget_name: str, results_dir: Path, table_root: Path = Path("results/replay")
+    strategy_name: str, seed: int, budget_name: str, results_dir: Path, table_root: Path = TABLES
 ) -> Path:
     """One replay written to ``<results_dir>/replay/<budget>/<strategy>-seed<N>.json`` (the bench's replay mode)."""
     replayable([strategy_name])
     strategy, budget = resolve(strategy_name, budget_name, seed)
-    out = Path(results_dir) / REPLAY_DIR
-    ensure_writable(out / budget.name)
+    out = replay_dir(results_dir, PROBLEM.name, budget.name)
+    ensure_writable(out)
     result = replay_run(strategy.name, budget, seed, table_root)
-    return write_result(result_path(out, budget.name, strategy.name, seed), result)
+    return write_result(out / result_name(strategy.name, seed), result)

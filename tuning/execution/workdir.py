@@ -33,7 +33,6 @@ import hashlib
 import json
 import os
 import shutil
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +40,6 @@ from tuning import __version__
 from tuning.core.budget import Budget
 from tuning.core.errors import UsageError
 from tuning.core.records import SCHEMA_VERSION
-from tuning.core.space import Space
 from tuning.results import read_json, result_path, write_atomic
 
 WORK_FORMAT = 1
@@ -49,7 +47,7 @@ WORK_DIR = ".work"  # hidden: the report and the gates never read inside it
 DISCARD_HINT = "rerun with --fresh to discard it"
 _PACKAGE = Path(__file__).resolve().parents[1]
 # The parts whose code decides a run's numbers; the report, the gates and the CLI do not.
-_DECIDING = ("core", "objectives", "strategies", "execution")
+_DECIDING = ("core", "objectives", "problems", "strategies", "execution")
 
 try:
     import fcntl
@@ -57,9 +55,9 @@ except ImportError:  # not on a POSIX system: no locking
     fcntl = None  # type: ignore[assignment]
 
 
-def work_path(results_dir: Path, budget: str, strategy: str, seed: int) -> Path:
-    """``<results>/<budget>/.work/<strategy>-seed<N>``: beside the result file it will become."""
-    result = result_path(results_dir, budget, strategy, seed)
+def work_path(results_dir: Path, problem: str, budget: str, strategy: str, seed: int) -> Path:
+    """``<results>/<problem>/<budget>/.work/<strategy>-seed<N>``: beside the result file it will become."""
+    result = result_path(results_dir, problem, budget, strategy, seed)
     return result.parent / WORK_DIR / result.stem
 
 
@@ -73,17 +71,25 @@ def code_digest() -> str:
 
 
 def fingerprint(
-    strategy: str, budget: Budget, seed: int, space: Space, settings: dict[str, Any], versions: dict[str, Any]
+    strategy: str,
+    budget: Budget,
+    seed: int,
+    problem: dict[str, Any],
+    space: dict[str, Any],
+    settings: dict[str, Any],
+    versions: dict[str, Any],
 ) -> dict[str, Any]:
-    """What a run's work folder must agree on before its state may be continued."""
+    """What a run's work folder must agree on before its state may be continued: the problem (a user's
+    module by its file's hash) and its space among them."""
     doc = {
         "work_format": WORK_FORMAT,
         "schema_version": SCHEMA_VERSION,
+        "problem": problem,
         "strategy": strategy,
         "budget": budget.to_json(),
         "seed": seed,
         "strategy_settings": settings,
-        "space": asdict(space),
+        "space": space,
         "versions": {**versions, "tuning": __version__},
         "code": code_digest(),
     }

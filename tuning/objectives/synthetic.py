@@ -15,7 +15,7 @@ import math
 from typing import Any
 
 from tuning.core.records import TrialRecord
-from tuning.core.space import SPACE, Config, Space
+from tuning.core.space import Config, Space
 
 _OPTIMIZER_BONUS = {"adam": 0.04, "rmsprop": 0.03, "sgd": 0.0}
 
@@ -23,7 +23,7 @@ _OPTIMIZER_BONUS = {"adam": 0.04, "rmsprop": 0.03, "sgd": 0.0}
 class SyntheticObjective:
     capabilities: frozenset[str] = frozenset()
 
-    def __init__(self, space: Space = SPACE, n_train: int = 1) -> None:
+    def __init__(self, space: Space, n_train: int = 1) -> None:
         self.space = space
         self.n_train = n_train
         self.final: dict[str, tuple[Config, int]] = {}  # trial id -> (configuration, epochs reached)

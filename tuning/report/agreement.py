@@ -322,16 +322,17 @@ def write_report(
     command: str,
     warn: Callable[[str], None] | None = None,
     live_dir: Path | None = None,
+    problem: str = "mnist-mlp",
 ) -> Path:
-    """Write ``<results>/replay/<budget>/REPLAY.md`` from the result files alone (replays there, live runs in
-    ``<live_dir or results>/<budget>/``) and return its path."""
-    directory = replay_dir(results_dir, budget)
+    """Write ``<results>/<problem>/replay/<budget>/REPLAY.md`` from the result files alone (replays there, live
+    runs in ``<live_dir or results>/<problem>/<budget>/``) and return its path."""
+    directory = replay_dir(results_dir, problem, budget)
     replay = read_runs(directory, "replay", warn)
     if not replay:
         raise UsageError(
             f"no replay results in {directory}; make them with: tuning replay --budget {budget} --seeds 0-199"
         )
-    live = read_runs(Path(live_dir if live_dir is not None else results_dir) / budget, "live", warn)
+    live = read_runs(Path(live_dir if live_dir is not None else results_dir) / problem / budget, "live", warn)
     path = directory / REPORT
     path.write_text(replay_report(budget, replay, live, why, command))
     return path

@@ -12,6 +12,7 @@ from tuning.core.records import RunResult
 from tuning.results import REPLAY_DIR, ResultError, read_result
 
 BUDGET_KEYS = ("name", "n_train", "n_val", "epochs", "trials", "epoch_budget")
+SEED_PROBLEM = "mnist-mlp"  # what a result file from before problems (no "problem" key) ran
 LOCAL = "local"  # results/local/: this machine's bench, never part of a report on the reference above it
 
 
@@ -31,10 +32,14 @@ class ResultFile:
         return self.result.seed
 
     @property
+    def problem(self) -> str:
+        return self.result.problem or SEED_PROBLEM
+
+    @property
     def budget_key(self) -> tuple[Any, ...]:
-        """Runs are only compared within one budget: same name *and* same sizes, and one mode (a replay's
-        runs are never pooled with live ones)."""
-        return (*(getattr(self.result.budget, k) for k in BUDGET_KEYS), self.result.mode)
+        """Runs are only compared within one problem and one budget: same name *and* same sizes, and one mode
+        (a replay's runs are never pooled with live ones)."""
+        return (self.problem, *(getattr(self.result.budget, k) for k in BUDGET_KEYS), self.result.mode)
 
     @property
     def test_accuracy(self) -> float:
@@ -87,7 +92,7 @@ def load(directory: Path, warn: Callable[[str], None]) -> list[ResultFile]:
         key = (run.budget_key, run.strategy, run.seed)
         if key in seen:
             # Two files for one (budget, strategy, seed) would count that seed twice.
-            warn(f"skipped {path}: duplicate of {seen[key]} (same budget, strategy and seed)")
+            warn(f"skipped {path}: duplicate of {seen[key]} (same problem, budget, strategy and seed)")
             continue
         seen[key] = path
         runs.append(run)
@@ -98,8 +103,14 @@ def load(directory: Path, warn: Callable[[str], None]) -> list[ResultFile]:
 
 
 def by_budget(runs: Iterable[ResultFile]) -> dict[tuple[Any, ...], list[ResultFile]]:
-    """Runs grouped by budget, smallest budget first (budgets are never pooled)."""
+    """Runs grouped by problem and budget, the seed problem first, then by name; smallest budget first
+    (problems and budgets are never pooled)."""
     groups: dict[tuple[Any, ...], list[ResultFile]] = {}
     for run in runs:
         groups.setdefault(run.budget_key, []).append(run)
-    return dict(sorted(groups.items(), key=lambda kv: (kv[1][0].result.budget.epoch_budget, kv[0][0], kv[0][-1])))
+
+    def order(kv: tuple[tuple[Any, ...], list[ResultFile]]) -> tuple[Any, ...]:
+        key, members = kv
+        return (key[0] != SEED_PROBLEM, key[0], members[0].result.budget.epoch_budget, key[1], key[-1])
+
+    return dict(sorted(groups.items(), key=order))

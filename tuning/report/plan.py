@@ -31,7 +31,7 @@ def plan(section: Section) -> str:
     """One budget's plan as Markdown: a row per undecided pair, then the cost of deciding every one."""
     wall = {r.strategy: r.wall_median for r in section.rows}
     undecided = [p for p in section.pairs if p.verdict == UNDECIDED and p.seeds]
-    head = f"## Seed plan, budget {section.budget}\n\n"
+    head = f"## Seed plan, problem {section.problem}, budget {section.budget}\n\n"
     if not section.pairs:
         return head + "One strategy only: no pairs to decide.\n"
     if not undecided:

@@ -489,10 +489,14 @@ class Section:
         return self.runs[0].result.budget.name
 
     @property
+    def problem(self) -> str:
+        return self.runs[0].problem
+
+    @property
     def title(self) -> str:
         seeds = seed_list(r.seed for r in self.runs)
         n = len(self.rows)
-        return f"Budget {self.budget}: {n} strateg{'ies' if n != 1 else 'y'}, seeds {seeds}"
+        return f"Problem {self.problem}, budget {self.budget}: {n} strateg{'ies' if n != 1 else 'y'}, seeds {seeds}"
 
     def seed_warning(self) -> str | None:
         """Ranks are only comparable when every strategy ran the same seeds; say so when not."""

@@ -6,7 +6,9 @@ the objective's business; a strategy that changes training (hypergradient
 descent learns the learning rate while training) names the training variant
 it needs, and the run refuses an objective that does not offer it.  A
 strategy is one module exposing ``STRATEGY`` and one entry in
-``tuning.strategies.REGISTRY``.
+``tuning.strategies.REGISTRY`` (or, from an outside package, an entry point
+in the group ``tuning.strategies``).  A strategy that cannot search some
+spaces (the grid needs a finite one) says why in ``cannot_search``.
 """
 
 from __future__ import annotations
@@ -17,13 +19,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from tuning.core.budget import Budget
-from tuning.core.space import Space
+from tuning.core.space import SearchSpace
 
-OracleFactory = Callable[[Space, Budget, int], Any]  # -> keras_tuner.Oracle
+OracleFactory = Callable[[Any, Budget, int], Any]  # (space, budget, seed) -> keras_tuner.Oracle
 
 
-def no_settings(space: Space, budget: Budget) -> dict[str, Any]:
+def no_settings(space: Any, budget: Budget) -> dict[str, Any]:
     return {}
+
+
+def any_space(space: SearchSpace) -> str | None:
+    return None
 
 
 @dataclass(frozen=True)
@@ -35,7 +41,8 @@ class Strategy:
     requires: tuple[str, ...] = ()  # modules that must import for it to run
     install_hint: str = ""
     training: str | None = None  # a training variant the objective must offer (None: plain training)
-    settings: Callable[[Space, Budget], dict[str, Any]] = no_settings  # the oracle's parameters, for provenance
+    settings: Callable[[Any, Budget], dict[str, Any]] = no_settings  # the oracle's parameters, for provenance
+    searches: Callable[[SearchSpace], str | None] = any_space  # why it cannot search a space, or None
 
     @property
     def needs(self) -> frozenset[str]:
@@ -47,3 +54,7 @@ class Strategy:
 
     def available(self) -> bool:
         return not self.missing()
+
+    def cannot_search(self, space: SearchSpace) -> str | None:
+        """Why this strategy cannot search ``space`` (one line), or None when it can."""
+        return self.searches(space)

@@ -16,7 +16,7 @@ from typing import Any
 import keras_tuner as kt
 
 from tuning.core.budget import Budget
-from tuning.core.space import Space
+from tuning.core.space import SearchSpace
 from tuning.strategies.base import Strategy
 from tuning.strategies.keras_tuner_space import oracle_args
 
@@ -25,11 +25,11 @@ def initial_points(budget: Budget) -> int:
     return min(budget.trials, max(2, math.ceil(budget.trials / 3)))
 
 
-def settings(space: Space, budget: Budget) -> dict[str, Any]:
+def settings(space: SearchSpace, budget: Budget) -> dict[str, Any]:
     return {"max_trials": budget.trials, "num_initial_points": initial_points(budget), "alpha": 1e-4, "beta": 2.6}
 
 
-def make_oracle(space: Space, budget: Budget, seed: int) -> kt.Oracle:
+def make_oracle(space: SearchSpace, budget: Budget, seed: int) -> kt.Oracle:
     return kt.oracles.BayesianOptimizationOracle(
         max_trials=budget.trials,
         num_initial_points=initial_points(budget),

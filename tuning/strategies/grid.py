@@ -12,16 +12,25 @@ from typing import Any
 import keras_tuner as kt
 
 from tuning.core.budget import Budget
-from tuning.core.space import Space
+from tuning.core.space import SearchSpace, SpaceError
 from tuning.strategies.base import Strategy
 from tuning.strategies.keras_tuner_space import oracle_args
 
 
-def settings(space: Space, budget: Budget) -> dict[str, Any]:
+def settings(space: SearchSpace, budget: Budget) -> dict[str, Any]:
     return {"max_trials": budget.trials, "grid_size": space.grid_size()}
 
 
-def make_oracle(space: Space, budget: Budget, seed: int) -> kt.Oracle:
+def searches(space: SearchSpace) -> str | None:
+    """A grid needs a finite set of values for every hyperparameter."""
+    try:
+        space.grid_size()
+    except SpaceError as e:
+        return f"no finite grid: {e}"
+    return None
+
+
+def make_oracle(space: SearchSpace, budget: Budget, seed: int) -> kt.Oracle:
     return kt.oracles.GridSearchOracle(
         max_trials=budget.trials,
         **oracle_args(space, seed, grid=True),
@@ -34,4 +43,5 @@ STRATEGY = Strategy(
     make_oracle=make_oracle,
     stochastic=False,
     settings=settings,
+    searches=searches,
 )

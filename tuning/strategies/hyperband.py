@@ -22,7 +22,7 @@ from typing import Any
 import keras_tuner as kt
 
 from tuning.core.budget import Budget
-from tuning.core.space import Space
+from tuning.core.space import SearchSpace
 from tuning.strategies.base import Strategy
 from tuning.strategies.keras_tuner_space import oracle_args
 
@@ -76,12 +76,12 @@ def plan(budget: Budget) -> Plan:
     return max(candidates, key=lambda p: (p.brackets, p.epochs, -p.factor))
 
 
-def settings(space: Space, budget: Budget) -> dict[str, Any]:
+def settings(space: SearchSpace, budget: Budget) -> dict[str, Any]:
     p = plan(budget)
     return {**asdict(p), "planned_epochs": p.epochs}
 
 
-def make_oracle(space: Space, budget: Budget, seed: int) -> kt.Oracle:
+def make_oracle(space: SearchSpace, budget: Budget, seed: int) -> kt.Oracle:
     p = plan(budget)
     return kt.oracles.HyperbandOracle(
         max_epochs=p.max_epochs,

@@ -21,12 +21,12 @@ from __future__ import annotations
 from typing import Any
 
 from tuning.core.budget import Budget
-from tuning.core.space import Space
+from tuning.core.space import SearchSpace
 from tuning.strategies import random_search
 from tuning.strategies.base import Strategy
 
 
-def settings(space: Space, budget: Budget) -> dict[str, Any]:
+def settings(space: SearchSpace, budget: Budget) -> dict[str, Any]:
     return {
         **random_search.settings(space, budget),
         "proposals": "random (RandomSearchOracle, same seed as 'random')",

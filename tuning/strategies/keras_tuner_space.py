@@ -12,7 +12,7 @@ from typing import Any
 import keras_tuner as kt
 
 from tuning.core.seeds import oracle_seed
-from tuning.core.space import Choice, Config, Float, Int, Param, Space, grid_values
+from tuning.core.space import Choice, Config, Float, Int, Param, SearchSpace, Space, grid_values
 
 OBJECTIVE = kt.Objective("val_accuracy", direction="max")
 
@@ -52,14 +52,19 @@ def declare(space: Space, hp: kt.HyperParameters, *, grid: bool = False) -> Conf
     return config
 
 
-def hyperparameters(space: Space, *, grid: bool = False) -> kt.HyperParameters:
-    """A fresh ``keras_tuner.HyperParameters`` holding the whole space."""
+def hyperparameters(space: SearchSpace, *, grid: bool = False) -> kt.HyperParameters:
+    """A fresh ``keras_tuner.HyperParameters`` holding the whole space: the space's own declaration where it
+    has one (a space discovered from a user's ``build_model``), else ``declare``'s."""
+    own = getattr(space, "keras_tuner_hyperparameters", None)
+    if own is not None:
+        return own(grid=grid)
+    assert isinstance(space, Space), f"{type(space).__name__} has no Keras Tuner declaration"
     hp = kt.HyperParameters()
     declare(space, hp, grid=grid)
     return hp
 
 
-def oracle_args(space: Space, seed: int, *, grid: bool = False) -> dict[str, Any]:
+def oracle_args(space: SearchSpace, seed: int, *, grid: bool = False) -> dict[str, Any]:
     """What every Keras Tuner oracle here is given (the TPE oracle shifts the seed itself)."""
     return {
         "objective": OBJECTIVE,

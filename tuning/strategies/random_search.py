@@ -7,16 +7,16 @@ from typing import Any
 import keras_tuner as kt
 
 from tuning.core.budget import Budget
-from tuning.core.space import Space
+from tuning.core.space import SearchSpace
 from tuning.strategies.base import Strategy
 from tuning.strategies.keras_tuner_space import oracle_args
 
 
-def settings(space: Space, budget: Budget) -> dict[str, Any]:
+def settings(space: SearchSpace, budget: Budget) -> dict[str, Any]:
     return {"max_trials": budget.trials}
 
 
-def make_oracle(space: Space, budget: Budget, seed: int) -> kt.Oracle:
+def make_oracle(space: SearchSpace, budget: Budget, seed: int) -> kt.Oracle:
     return kt.oracles.RandomSearchOracle(
         max_trials=budget.trials,
         **oracle_args(space, seed),

@@ -45,7 +45,7 @@ import keras_tuner as kt
 
 from tuning.core.budget import Budget
 from tuning.core.seeds import oracle_seed, trial_seed
-from tuning.core.space import Space
+from tuning.core.space import SearchSpace
 from tuning.strategies.base import Strategy
 from tuning.strategies.bayesian import initial_points
 from tuning.strategies.keras_tuner_space import oracle_args
@@ -222,7 +222,7 @@ class TPEOracle(kt.Oracle):
                 self._numbers[trial_id] = len(self.study.trials) - 1
 
 
-def settings(space: Space, budget: Budget) -> dict[str, Any]:
+def settings(space: SearchSpace, budget: Budget) -> dict[str, Any]:
     return {
         "max_trials": budget.trials,
         "sampler": "optuna.samplers.TPESampler",
@@ -232,14 +232,14 @@ def settings(space: Space, budget: Budget) -> dict[str, Any]:
     }
 
 
-def tpe_oracle(space: Space, seed: int, max_trials: int, n_startup_trials: int) -> TPEOracle:
+def tpe_oracle(space: SearchSpace, seed: int, max_trials: int, n_startup_trials: int) -> TPEOracle:
     """A TPE oracle given what every oracle here is given (``oracle_args``)."""
     args = oracle_args(space, seed)
     args["seed"] = seed  # TPEOracle shifts it for Keras Tuner itself and keeps the run seed for its samplers
     return TPEOracle(max_trials=max_trials, n_startup_trials=n_startup_trials, **args)
 
 
-def make_oracle(space: Space, budget: Budget, seed: int) -> TPEOracle:
+def make_oracle(space: SearchSpace, budget: Budget, seed: int) -> TPEOracle:
     return tpe_oracle(space, seed, budget.trials, initial_points(budget))
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tuning.core.budget import Budget
-from tuning.core.space import SPACE, Space
+from tuning.core.space import Space
 from tuning.objectives.live import backend
 from tuning.objectives.live.data import load_mnist, make_split
 from tuning.objectives.live.train import KerasObjective
@@ -22,8 +22,8 @@ from tuning.objectives.live.weights import TrialWeights
 def live_objective(
     budget: Budget,
     seed: int,
-    training: str | None = None,
-    space: Space = SPACE,
+    training: str | None,
+    space: Space,
     weights_dir: Path | None = None,
     curves: bool = False,
 ) -> KerasObjective:

@@ -64,8 +64,11 @@ class Split:
     x_test: np.ndarray
     y_test: np.ndarray
     source: str
+    description: dict[str, object] | None = None  # another dataset's own words (a user's problem)
 
     def to_json(self) -> dict[str, object]:
+        if self.description is not None:
+            return dict(self.description)
         return {
             "dataset": "MNIST",
             "source": self.source,

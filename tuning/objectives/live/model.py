@@ -9,7 +9,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from tuning.core.space import SPACE, Space
+from tuning.core.space import Space
 from tuning.objectives.live.initial_values import Given, NumpyZeroSlots, glorot_uniform
 
 OptimizerFactory = Callable[[str, float], keras.optimizers.Optimizer]
@@ -19,7 +19,7 @@ OptimizerFactory = Callable[[str, float], keras.optimizers.Optimizer]
 STEPS_PER_EXECUTION = 64
 
 
-def keras_optimizer(name: str, learning_rate: float, space: Space = SPACE) -> keras.optimizers.Optimizer:
+def keras_optimizer(name: str, learning_rate: float, space: Space) -> keras.optimizers.Optimizer:
     """The plain Keras optimizer the space names, with Keras's defaults otherwise (its zero moments made by numpy)."""
     return _numpy_slots(getattr(keras.optimizers, space.optimizers[name]))(learning_rate=learning_rate)
 
@@ -32,7 +32,7 @@ def _numpy_slots(cls: type[keras.optimizers.Optimizer]) -> type[keras.optimizers
 
 def build_model(
     config: Mapping[str, Any],
-    space: Space = SPACE,
+    space: Space,
     optimizer: OptimizerFactory | None = None,
     seed: int = 0,
 ) -> keras.Model:
@@ -68,7 +68,7 @@ def build_model(
     return model
 
 
-def initial_weights(config: Mapping[str, Any], space: Space = SPACE, seed: int = 0) -> list[np.ndarray]:
+def initial_weights(config: Mapping[str, Any], space: Space, seed: int = 0) -> list[np.ndarray]:
     """The weights ``build_model(config, space, seed=seed)`` starts from, in ``get_weights()`` order: one
     Glorot-uniform kernel per layer, drawn input to output from ``seed``, and zero biases."""
     config = space.validate(config)
@@ -80,7 +80,7 @@ def initial_weights(config: Mapping[str, Any], space: Space = SPACE, seed: int =
     return weights
 
 
-def restart(model: keras.Model, config: Mapping[str, Any], space: Space = SPACE, seed: int = 0) -> None:
+def restart(model: keras.Model, config: Mapping[str, Any], space: Space, seed: int = 0) -> None:
     """Put a model built by ``build_model`` for ``config``'s architecture and optimizer back where a fresh
     ``build_model(config, space, seed=seed)`` starts: its initial weights, the optimizer's moments and step
     count at zero, and ``config``'s learning rate.  Its compiled training step stays: no new trace or compile.

@@ -21,14 +21,14 @@ import numpy as np
 
 from tuning.core.budget import Budget
 from tuning.core.records import TrialRecord
-from tuning.core.space import SPACE, Config, Space
+from tuning.core.space import Config, Space
 from tuning.objectives.replay.surrogate import Curve, Surrogate
 
 
 class ReplayObjective:
     capabilities: frozenset[str] = frozenset()  # recorded curves cannot answer a change to training itself
 
-    def __init__(self, surrogate: Surrogate, budget: Budget, seed: int, space: Space = SPACE,
+    def __init__(self, surrogate: Surrogate, budget: Budget, seed: int, space: Space,
                  provenance: dict[str, Any] | None = None) -> None:  # fmt: skip
         self.surrogate, self.budget, self.seed, self.space = surrogate, budget, seed, space
         self.provenance = provenance or {}
@@ -36,6 +36,11 @@ class ReplayObjective:
         self.reached: dict[str, int] = {}  # trial id -> epochs reached
         self.simulated_seconds = 0.0
         self.real_seconds = 0.0
+
+    def clock(self) -> float:
+        """The run's simulated clock: real time outside the objective (the strategy's own decisions, measured)
+        plus the recorded or predicted seconds of every trial and test answered so far."""
+        return time.perf_counter() - self.real_seconds + self.simulated_seconds
 
     def evaluate(
         self, trial_id: str, config: Config, epochs: int, initial_epoch: int, resume_from: str | None

@@ -40,7 +40,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from tuning.core.space import SPACE, Config, Space
+from tuning.core.space import Config, Space
 from tuning.objectives.replay.table import Recording
 
 NEIGHBOURS = 5
@@ -60,7 +60,7 @@ MODELS: dict[str, Callable[[int], Any]] = {  # name -> (configurations to fit) -
 DEFAULT_MODEL = "forest"
 
 
-def features(configs: Sequence[Config], space: Space = SPACE) -> np.ndarray:
+def features(configs: Sequence[Config], space: Space) -> np.ndarray:
     """One row per configuration: depth, every width (0 when inactive), log10 learning rate, the optimizer
     one-hot, and the log10 of the parameter count (what the seconds follow)."""
     rows = []
@@ -140,7 +140,7 @@ class _Standardised:
 class Surrogate:
     """Fitted to ``recordings`` (one budget's table) with the model ``model`` (a ``MODELS`` name)."""
 
-    def __init__(self, recordings: Sequence[Recording], model: str = DEFAULT_MODEL, space: Space = SPACE) -> None:
+    def __init__(self, recordings: Sequence[Recording], space: Space, model: str = DEFAULT_MODEL) -> None:
         if model not in MODELS:
             raise ValueError(f"no surrogate model {model!r}; known: {', '.join(MODELS)}")
         if not recordings:

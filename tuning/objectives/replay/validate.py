@@ -36,6 +36,7 @@ from sklearn.metrics import r2_score
 from sklearn.model_selection import GroupKFold
 from tabulate import tabulate
 
+from tuning.core.space import Space
 from tuning.objectives.replay.surrogate import MODELS, Surrogate
 from tuning.objectives.replay.table import Recording
 
@@ -146,7 +147,7 @@ def figures(predicted: Sequence[Surrogate], held_out: Sequence[Mapping[str, list
     )
 
 
-def cross_validate(recordings: Sequence[Recording], model: str, folds: int = FOLDS) -> Figures:
+def cross_validate(recordings: Sequence[Recording], model: str, space: Space, folds: int = FOLDS) -> Figures:
     """Grouped k-fold: each fold's configurations (every seed of them) held out of the fit."""
     groups = _grouped(recordings)
     keys = list(groups)
@@ -156,23 +157,23 @@ def cross_validate(recordings: Sequence[Recording], model: str, folds: int = FOL
     surrogates, held = [], []
     for train_index, test_index in GroupKFold(n_splits=folds).split(keys, groups=keys):
         train = [r for i in train_index for r in groups[keys[i]]]
-        surrogates.append(Surrogate(train, model))
+        surrogates.append(Surrogate(train, space, model))
         held.append({keys[i]: groups[keys[i]] for i in test_index})
     return figures(surrogates, held)
 
 
-def hold_out(recordings: Sequence[Recording], keys: set[str], model: str) -> Figures | None:
+def hold_out(recordings: Sequence[Recording], keys: set[str], model: str, space: Space) -> Figures | None:
     """Fit on every configuration not in ``keys``; figures on those in ``keys`` (None when none are recorded)."""
     groups = _grouped(recordings)
     held = {k: g for k, g in groups.items() if k in keys}
     train = [r for k, g in groups.items() if k not in keys for r in g]
     if not held or not train:
         return None
-    return figures([Surrogate(train, model)], [held])
+    return figures([Surrogate(train, space, model)], [held])
 
 
-def compare(recordings: Sequence[Recording], models: Iterable[str] = MODELS) -> dict[str, Figures]:
-    return {model: cross_validate(recordings, model) for model in models}
+def compare(recordings: Sequence[Recording], space: Space, models: Iterable[str] = MODELS) -> dict[str, Figures]:
+    return {model: cross_validate(recordings, model, space) for model in models}
 
 
 def best(candidates: Mapping[str, Figures]) -> str:

@@ -1,0 +1,178 @@
+"""A live objective for any Keras Tuner hypermodel: ``build_model(hp)`` trains, its predictions score.
+
+What a user of Keras Tuner already has - a function that declares its
+hyperparameters on ``hp`` and returns a compiled model - is trained here
+exactly as the seed problem's models are: seeded per trial after
+``clear_session()``, the epoch budget held by the loop, weights kept per trial
+(Hyperband continues from them, the chosen trial is tested with them),
+validation accuracy after every epoch.  Only what the seed problem does in
+numpy is done through the model here: initial weights come from the model's
+own initializers, and scores from its predictions (its architecture is the
+user's, so no numpy forward pass can stand in for it).
+
+Keras draws an initializer's seed from Python's global ``random`` when the
+layer is made; a Dask worker's event-loop thread draws from it too.  The
+model is therefore built with Keras's draws redirected to a generator
+seeded from the trial seed, so that a run is the same wherever it runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import keras
+import numpy as np
+
+from tuning.core.records import TrialRecord
+from tuning.core.seeds import trial_seed
+from tuning.core.space import Config, SearchSpace
+from tuning.objectives.live import backend
+from tuning.objectives.live.data import Split
+from tuning.objectives.live.train import EpochTimer, clear_session
+from tuning.objectives.live.weights import TrialWeights
+
+BATCH_SIZE_NAME = "batch_size"  # a hyperparameter of this name sets fit's batch size
+SCORE_BATCH = 1_000  # rows per prediction call: bounded memory
+
+
+@contextlib.contextmanager
+def keras_draws_from(seed: int) -> Iterator[None]:
+    """Keras's default-seed draws (``make_default_seed``) from a private generator while a model is built."""
+    from keras.src.random import seed_generator
+
+    shared = seed_generator.python_random
+    seed_generator.python_random = random.Random(seed)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        seed_generator.python_random = shared
+
+
+def predictions(model: keras.Model, x: np.ndarray) -> np.ndarray:
+    """The model's outputs for ``x``, block by block, in inference mode (no compiled predict function)."""
+    parts = [
+        keras.ops.convert_to_numpy(model(x[i : i + SCORE_BATCH], training=False)) for i in range(0, len(x), SCORE_BATCH)
+    ]
+    return np.concatenate(parts).astype(np.float64)
+
+
+def accuracy(outputs: np.ndarray, y: np.ndarray) -> float:
+    """Share of rows classified right: argmax of several outputs, or one sigmoid output at 0.5;
+    labels as integers or one-hot rows."""
+    labels = y.argmax(axis=1) if y.ndim == 2 and y.shape[1] > 1 else y.reshape(len(y))
+    if outputs.ndim == 1 or outputs.shape[-1] == 1:
+        guessed = (outputs.reshape(len(outputs)) >= 0.5).astype(labels.dtype)
+    else:
+        guessed = outputs.argmax(axis=-1)
+    return float(np.mean(guessed == labels))
+
+
+def loss(model: keras.Model, outputs: np.ndarray, y: np.ndarray) -> float | None:
+    """The model's own compiled loss on ``outputs``, or None when it cannot be computed from outputs alone."""
+    try:
+        fn = keras.losses.get(model.loss)
+        return float(np.mean(keras.ops.convert_to_numpy(fn(y, outputs.astype(np.float32)))))
+    except Exception:  # a loss object that needs more than (y, outputs)
+        return None
+
+
+class PredictionValidation(keras.callbacks.Callback):
+    """Scores the model after every epoch on the validation data; keeps accuracy and seconds per epoch."""
+
+    def __init__(self, x: np.ndarray, y: np.ndarray) -> None:
+        super().__init__()
+        self.x, self.y = x, y
+        self.accuracy: list[float] = []
+        self.seconds: list[float] = []
+
+    def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+        started = time.perf_counter()
+        self.accuracy.append(accuracy(predictions(self.model, self.x), self.y))
+        self.seconds.append(time.perf_counter() - started)
+
+
+class HyperModelObjective:
+    """Trains the model ``build(hp)`` returns for a configuration; scores it on the split's validation part."""
+
+    capabilities: frozenset[str] = frozenset()
+
+    def __init__(
+        self,
+        build: Callable[[Any], keras.Model],
+        hyperparameters: Callable[[Config], Any],
+        space: SearchSpace,
+        split: Split,
+        seed: int,
+        weights: TrialWeights | None = None,
+        batch_size: int = 32,
+    ) -> None:
+        self.build_fn = build
+        self.hyperparameters = hyperparameters  # config -> a Keras Tuner HyperParameters holding its values
+        self.space = space
+        self.split = split
+        self.seed = seed
+        self.weights = weights if weights is not None else TrialWeights()
+        self.batch_size = batch_size
+
+    def build(self, config: Config, seed: int) -> keras.Model:
+        with keras_draws_from(seed):
+            return self.build_fn(self.hyperparameters(config))
+
+    def evaluate(
+        self, trial_id: str, config: Config, epochs: int, initial_epoch: int, resume_from: str | None
+    ) -> TrialRecord:
+        started = time.perf_counter()
+        clear_session()
+        seed = trial_seed(self.seed, trial_id)
+        backend.set_seed(seed)
+        model = self.build(config, seed)
+        if resume_from is not None:
+            model.set_weights(self.weights.get(resume_from))
+        timer = EpochTimer()
+        validation = PredictionValidation(self.split.x_val, self.split.y_val)
+        model.fit(
+            self.split.x_train,
+            self.split.y_train,
+            batch_size=int(config.get(BATCH_SIZE_NAME, self.batch_size)),
+            epochs=epochs,
+            initial_epoch=initial_epoch,
+            shuffle=True,
+            verbose=0,
+            callbacks=[timer, validation],  # the timer first: validation is not training
+        )
+        self.weights.put(trial_id, model.get_weights())
+        trained = epochs - initial_epoch
+        return TrialRecord(
+            trial_id=trial_id,
+            hyperparameters=dict(config),
+            val_accuracy=validation.accuracy,
+            epochs=trained,
+            initial_epoch=initial_epoch,
+            resumed_from=resume_from,
+            seconds=time.perf_counter() - started,
+            train_seconds=float(sum(timer.seconds)),
+            compile_seconds=timer.compile_seconds,
+            validation_seconds=float(sum(validation.seconds)),
+            samples=trained * len(self.split.x_train),
+        )
+
+    def test(self, trial_id: str, config: Config) -> tuple[float, float]:
+        """(test loss, test accuracy) of a trained trial's final weights (the loss is NaN where the model's
+        loss cannot be computed from its outputs)."""
+        self.space.validate(config)
+        clear_session()
+        model = self.build(config, 0)
+        model.set_weights(self.weights.get(trial_id))
+        outputs = predictions(model, self.split.x_test)
+        value = loss(model, outputs, self.split.y_test)
+        return (float("nan") if value is None else value), accuracy(outputs, self.split.y_test)
+
+    def data(self) -> dict[str, Any]:
+        return self.split.to_json()
+
+    def settings(self) -> dict[str, Any]:
+        return {}
