@@ -174,7 +174,7 @@ def test_the_workflow_runs_the_readme_commands_and_uploads_results() -> None:
     runs = "\n".join(step.get("run", "") for step in job["steps"])
     uses = [step.get("uses", "") for step in job["steps"]]
     assert "tox -e py" in runs and "tox -e bench -- --budget smoke" in runs
-    assert "tuning gate bench/smoke --baseline results/baseline/smoke.json" in runs
+    assert "tuning gate bench/mnist-mlp/smoke --baseline results/baseline/smoke.json" in runs
     assert "tuning quality" in runs and "tuning report bench" in runs
     assert any(u.startswith("actions/cache@") for u in uses) and any(
         u.startswith("actions/upload-artifact@") for u in uses
