@@ -141,6 +141,32 @@ def test_run_writes_the_result_file_and_prints_its_path_last(tmp_path: Path) -> 
     json.dumps(result)  # round-trips
 
 
+@pytest.mark.training
+def test_a_run_by_hand_needs_no_tensorflow_and_writes_to_the_local_folder(tmp_path: Path) -> None:
+    """As after a plain `pip install .` (no [tensorflow] extra; TensorFlow made unimportable here) and with no
+    --results-dir: the run trains on JAX and writes under results/local/, the git-ignored folder the bench uses.
+    Old: results/, where the committed reference lives (and `tuning run` answered "complete; not run again")."""
+    root = Path(__file__).resolve().parent.parent
+    code = "import sys; sys.modules['tensorflow'] = None; from tuning.cli import entry; sys.exit(entry())"
+    env = {**os.environ, "PYTHONPATH": str(root), "KERAS_BACKEND": "jax"}
+    args = ["run", "--strategy", "random", "--seed", "0", "--budget", "smoke"]
+    proc = subprocess.run([sys.executable, "-c", code, *args], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=600)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == str(Path("results", "local", "smoke", "random-seed0.json"))
+    assert [p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.json")] == [
+        "results/local/smoke/random-seed0.json"
+    ]
+    assert read_result(tmp_path / "results/local/smoke/random-seed0.json").environment["versions"]["backend"] == "jax"
+
+
+def test_help_is_plain_text() -> None:
+    """Old: the description showed reStructuredText's double backquotes."""
+    for args in (["--help"], ["run", "--help"], ["replay", "--help"]):
+        proc = tuning(*args)
+        assert proc.returncode == 0 and "``" not in proc.stdout and "usage: tuning" in proc.stdout, proc.stdout
+
+
 def test_failing_trials_are_a_run_error(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

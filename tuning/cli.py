@@ -1,4 +1,8 @@
-"""``tuning`` / ``python -m tuning``: run a strategy, list strategies, report; record, fit and replay a table."""
+"""tuning (python -m tuning): run a strategy, list strategies, report; record, fit and replay a table.
+
+Every command that writes writes under results/local/ unless told otherwise (git-ignored: this machine's
+runs); the committed reference (results/<budget>/, results/replay/<budget>/) is read by default and written
+only when named with --results-dir results or --table-dir results/replay."""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from tuning.core.errors import RunError, UsageError
+from tuning.results import LOCAL_RESULTS, LOCAL_TABLES, REFERENCE_RESULTS, REFERENCE_TABLES
 
 
 class _Parser(argparse.ArgumentParser):
@@ -54,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     from tuning.core.budget import BUDGETS
     from tuning.report import FORMATS, TABLES
 
-    parser = _Parser(prog="tuning", description=__doc__)
+    parser = _Parser(prog="tuning", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     run = sub.add_parser("run", help="search with one strategy, seed and budget; print the result file's path")
@@ -72,9 +77,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--results-dir",
         type=Path,
-        default=Path("results"),
+        default=LOCAL_RESULTS,
         metavar="DIR",
-        help="where result files go (default: results/)",
+        help=f"result files go under DIR/<budget>/ (default: {LOCAL_RESULTS}, git-ignored; the committed reference "
+        f"is {REFERENCE_RESULTS}, written only when named)",
     )
     run.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     run.add_argument("--force", action="store_true", help="run even if a complete result file exists (it is replaced)")
@@ -145,9 +151,9 @@ def _replay_parsers(sub: argparse._SubParsersAction, budgets: Sequence[str]) -> 
             "--budget", required=True, choices=list(budgets), metavar="NAME", help="one of: " + ", ".join(budgets)
         )
 
-    def table_dir(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--table-dir", type=Path, default=Path("results/replay"), metavar="DIR",
-                       help="the tables live in DIR/<budget>/ (default: results/replay)")  # fmt: skip
+    def table_dir(p: argparse.ArgumentParser, default: Path = REFERENCE_TABLES) -> None:
+        p.add_argument("--table-dir", type=Path, default=default, metavar="DIR",
+                       help=f"the tables live in DIR/<budget>/ (default: {default})")  # fmt: skip
 
     def workers(p: argparse.ArgumentParser) -> None:
         p.add_argument(
@@ -166,20 +172,20 @@ def _replay_parsers(sub: argparse._SubParsersAction, budgets: Sequence[str]) -> 
                         help="seeds 0..K-1 for grid and live configurations and a quarter of the Sobol points")  # fmt: skip
     record.add_argument("--grid", type=int, default=None, metavar="G",
                         help="the grid strategy's first G points (default: as far as any budget reaches)")  # fmt: skip
-    record.add_argument("--live-dir", type=Path, default=Path("results"), metavar="DIR",
-                        help="configurations tried by the live runs in DIR/<budget>/ (default: results)")  # fmt: skip
+    record.add_argument("--live-dir", type=Path, default=REFERENCE_RESULTS, metavar="DIR",
+                        help=f"configurations tried by the live runs in DIR/<budget>/ (default: {REFERENCE_RESULTS})")  # fmt: skip
     record.add_argument("--max-minutes", type=float, default=None, metavar="M",
                         help="start no training after M minutes (a chunk); run again to continue")  # fmt: skip
     record.add_argument("--label", default=None, help="a note kept in every line's provenance, e.g. pilot")
-    table_dir(record)
+    table_dir(record, LOCAL_TABLES)
     workers(record)
 
     fit = sub.add_parser(
         "fit", help="fit and validate the budget's surrogate; write SURROGATE.md and surrogate.json beside the table"
     )
     budget(fit)
-    table_dir(fit)
-    fit.add_argument("--live-dir", type=Path, default=Path("results"), metavar="DIR",
+    table_dir(fit, LOCAL_TABLES)
+    fit.add_argument("--live-dir", type=Path, default=REFERENCE_RESULTS, metavar="DIR",
                      help="hold out each strategy's configurations from the live runs in DIR/<budget>/")  # fmt: skip
     fit.add_argument("--models", type=_names, default=None, metavar="A,B",
                      help="candidate models (default: forest, boosting, knn)")  # fmt: skip
@@ -191,8 +197,8 @@ def _replay_parsers(sub: argparse._SubParsersAction, budgets: Sequence[str]) -> 
     replay.add_argument("--seeds", required=True, type=_seeds, metavar="SEEDS", help="e.g. 0-199 or 0,1,2")
     replay.add_argument("--strategies", type=_names, default=None, metavar="A,B",
                         help="default: every available strategy a replay can answer (hypergradient is live-only)")  # fmt: skip
-    replay.add_argument("--results-dir", type=Path, default=Path("results"), metavar="DIR",
-                        help="result files go under DIR/replay/<budget>/ (default: results)")  # fmt: skip
+    replay.add_argument("--results-dir", type=Path, default=LOCAL_RESULTS, metavar="DIR",
+                        help=f"result files go under DIR/replay/<budget>/ (default: {LOCAL_RESULTS})")  # fmt: skip
     replay.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     table_dir(replay)
     workers(replay)
@@ -201,10 +207,10 @@ def _replay_parsers(sub: argparse._SubParsersAction, budgets: Sequence[str]) -> 
         "agreement", help="REPLAY.md: the replay's summary and whether the live results fall inside its intervals"
     )
     budget(agreement)
-    agreement.add_argument("--results-dir", type=Path, default=Path("results"), metavar="DIR",
-                           help="replays in DIR/replay/<budget>/ (default: results)")  # fmt: skip
-    agreement.add_argument("--live-dir", type=Path, default=None, metavar="DIR",
-                           help="live runs in DIR/<budget>/ (default: the results directory)")  # fmt: skip
+    agreement.add_argument("--results-dir", type=Path, default=LOCAL_RESULTS, metavar="DIR",
+                           help=f"replays in DIR/replay/<budget>/, REPLAY.md beside them (default: {LOCAL_RESULTS})")  # fmt: skip
+    agreement.add_argument("--live-dir", type=Path, default=REFERENCE_RESULTS, metavar="DIR",
+                           help=f"live runs in DIR/<budget>/ (default: {REFERENCE_RESULTS}, the reference)")  # fmt: skip
 
 
 def _seeds(text: str) -> list[int]:
@@ -233,6 +239,12 @@ def _fit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _agreement_command(budget_name: str, results_dir: Path) -> str:
+    """The command that remakes a REPLAY.md, as its first line names it."""
+    named = "" if results_dir == LOCAL_RESULTS else f" --results-dir {results_dir}"
+    return f"python -m tuning agreement --budget {budget_name}{named}"
+
+
 def _agreement(budget_name: str, results_dir: Path, command: str, live_dir: Path | None = None) -> Path:
     """Write and return ``<results>/replay/<budget>/REPLAY.md`` from the result files alone."""
     from tuning.execution.replay import live_only
@@ -252,7 +264,9 @@ def _replay(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         _say("tuning: interrupted; every replay result file written so far is complete, none is half-written")
         return 130
-    report = _agreement(args.budget, args.results_dir, f"python -m tuning agreement --budget {args.budget}")
+    report = _agreement(
+        args.budget, args.results_dir, _agreement_command(args.budget, args.results_dir), REFERENCE_RESULTS
+    )
     _say(f"tuning: {len(paths)} replay result files; wrote {report}")
     print(report)
     return 0
@@ -343,7 +357,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "replay":
             return _replay(args)
         if args.command == "agreement":
-            path = _agreement(args.budget, args.results_dir, f"python -m tuning agreement --budget {args.budget}",
+            path = _agreement(args.budget, args.results_dir, _agreement_command(args.budget, args.results_dir),
                               args.live_dir)  # fmt: skip
             sys.stdout.write(path.read_text())
             return 0

@@ -42,7 +42,7 @@ from tuning.core.errors import UsageError
 from tuning.core.space import SPACE, Config, Space
 from tuning.execution.pool import map_runs
 from tuning.objectives.replay import table
-from tuning.results import ResultError, ensure_writable, read_result
+from tuning.results import LOCAL_TABLES, REFERENCE_RESULTS, ResultError, ensure_writable, read_result
 
 GRID_POINTS = max(b.trials for b in BUDGETS.values())  # the grid strategy never gets further than this
 REPLICATED_SOBOL = 0.25  # the share of Sobol points trained with every seed
@@ -99,7 +99,7 @@ def plan(
     configs: int,
     seeds: int,
     grid: int = GRID_POINTS,
-    live_dir: Path | None = Path("results"),
+    live_dir: Path | None = REFERENCE_RESULTS,
     space: Space = SPACE,
 ) -> list[Task]:
     """Every training the table should hold, seed 0 of everything first (see the module's docstring)."""
@@ -185,8 +185,8 @@ def record(
     budget_name: str,
     configs: int,
     seeds: int,
-    table_root: Path = Path("results/replay"),
-    live_dir: Path | None = Path("results"),
+    table_root: Path = LOCAL_TABLES,
+    live_dir: Path | None = REFERENCE_RESULTS,
     workers: int = 1,
     max_minutes: float | None = None,
     grid: int = GRID_POINTS,

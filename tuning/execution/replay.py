@@ -39,7 +39,19 @@ from tuning.execution.runner import execute, resolve
 from tuning.objectives.base import unmet
 from tuning.objectives.replay import table as replay_table
 from tuning.objectives.replay.objective import ReplayObjective
-from tuning.results import REPLAY_DIR, ResultError, ensure_writable, read_json, result_path, write_atomic, write_result
+from tuning.results import (
+    LOCAL_RESULTS,
+    LOCAL_TABLES,
+    REFERENCE_RESULTS,
+    REFERENCE_TABLES,
+    REPLAY_DIR,
+    ResultError,
+    ensure_writable,
+    read_json,
+    result_path,
+    write_atomic,
+    write_result,
+)
 
 SURROGATE_FILE = "surrogate.json"
 SURROGATE_REPORT = "SURROGATE.md"
@@ -109,8 +121,8 @@ class Fitted:
 
 def fit(
     budget_name: str,
-    table_root: Path = Path("results/replay"),
-    live_dir: Path = Path("results"),
+    table_root: Path = LOCAL_TABLES,
+    live_dir: Path = REFERENCE_RESULTS,
     models: Sequence[str] | None = None,
 ) -> Fitted:
     """Cross-validate every candidate model, keep the best, hold out each strategy's configurations;
@@ -215,7 +227,7 @@ def _environment() -> dict[str, Any]:
     return environment()
 
 
-def replay_run(strategy_name: str, budget: Budget, seed: int, table_root: Path = Path("results/replay")) -> RunResult:
+def replay_run(strategy_name: str, budget: Budget, seed: int, table_root: Path = REFERENCE_TABLES) -> RunResult:
     """One strategy, one seed, against the budget's surrogate; the result marked as a replay."""
     strategy, budget = resolve(strategy_name, budget.name, seed)
     surrogate, provenance = load(budget.name, Path(table_root))
@@ -272,8 +284,8 @@ def replay(
     budget_name: str,
     seeds: Sequence[int],
     names: Sequence[str] | None = None,
-    results_dir: Path = Path("results"),
-    table_root: Path = Path("results/replay"),
+    results_dir: Path = LOCAL_RESULTS,
+    table_root: Path = REFERENCE_TABLES,
     workers: int = 1,
     progress: Callable[[str], None] | None = None,
     scheduler: str | None = None,
@@ -307,7 +319,7 @@ def replay(
 
 
 def replay_to_file(
-    strategy_name: str, seed: int, budget_name: str, results_dir: Path, table_root: Path = Path("results/replay")
+    strategy_name: str, seed: int, budget_name: str, results_dir: Path, table_root: Path = REFERENCE_TABLES
 ) -> Path:
     """One replay written to ``<results_dir>/replay/<budget>/<strategy>-seed<N>.json`` (the bench's replay mode)."""
     replayable([strategy_name])
