@@ -9,7 +9,7 @@ from typing import Any
 
 from tuning.core.errors import UsageError
 from tuning.core.records import RunResult
-from tuning.results import REPLAY_DIR, ResultError, read_result
+from tuning.results import REPLAY_DIR, ResultError, SuiteFile, read_result
 
 BUDGET_KEYS = ("name", "n_train", "n_val", "epochs", "trials", "epoch_budget")
 LOCAL = "local"  # results/local/: this machine's bench, never part of a report on the reference above it
@@ -81,6 +81,8 @@ def load(directory: Path, warn: Callable[[str], None]) -> list[ResultFile]:
     for path in paths:
         try:
             run = ResultFile(path, read_result(path))
+        except SuiteFile:  # the bench's throughput.json, a side by side: ours, and known not to be results
+            continue
         except ResultError as e:
             warn(f"skipped {e}")
             continue
