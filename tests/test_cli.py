@@ -185,6 +185,45 @@ def test_failing_trials_are_a_run_error(
     assert not any(p.is_file() for p in tmp_path.rglob("*"))
 
 
+def test_library_warnings_are_counted_in_one_line_and_ours_shown(monkeypatch: pytest.MonkeyPatch) -> None:
+    import warnings
+
+    from tuning import terminal
+
+    monkeypatch.delenv("TUNING_DEBUG", raising=False)
+    lines: list[str] = []
+    with pytest.warns(UserWarning, match="ours") as shown, terminal.counted_warnings(lines.append):
+        for line in range(3):
+            warnings.warn_explicit("did not converge", RuntimeWarning, "/site-packages/somelib/fit.py", line)
+        warnings.warn_explicit("ours", UserWarning, terminal.__file__, 1)
+    assert lines == ["3 library warning(s) not shown (builtins RuntimeWarning x3); TUNING_DEBUG=1 shows them"]
+    assert [str(w.message) for w in shown] == ["ours"]
+    monkeypatch.setenv("TUNING_DEBUG", "1")
+    with pytest.warns(RuntimeWarning), terminal.counted_warnings(lines.append):
+        warnings.warn_explicit("did not converge", RuntimeWarning, "/site-packages/somelib/fit.py", 8)
+    assert len(lines) == 1
+
+
+@pytest.mark.training  # not training, but a whole standard-budget Bayesian search: seconds
+def test_a_standard_bayesian_run_prints_no_warning_tracebacks() -> None:
+    """Old: a standard bench printed 14 scikit-learn ConvergenceWarnings (Keras Tuner's Gaussian process) with
+    their source lines among the progress lines.  The same search, on the synthetic objective: one count line."""
+    code = (
+        "from tuning import strategies; from tuning.core.budget import BUDGETS\n"
+        "from tuning.execution.runner import execute, stderr_log, stderr_progress\n"
+        "from tuning.objectives.synthetic import SyntheticObjective\n"
+        "execute(strategies.get('bayesian'), BUDGETS['standard'], 0, SyntheticObjective(), "
+        "progress=stderr_progress('bayesian'), log=stderr_log)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "TUNING_DEBUG"}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600, env=env)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stderr.splitlines()
+    assert all(line.startswith(("[bayesian] trial", "tuning: ")) for line in lines), proc.stderr
+    (count,) = [line for line in lines if "library warning" in line]
+    assert "sklearn ConvergenceWarning" in count, count
+
+
 def test_quiet_stderr_drops_cpp_log_lines_and_keeps_ours() -> None:
     code = (
         "import os, sys; from tuning.terminal import quiet_stderr\n"

@@ -33,6 +33,7 @@ from tuning.objectives.live import backend
 from tuning.objectives.live.weights import TrialWeights
 from tuning.results import completed, ensure_writable, result_path, write_result
 from tuning.strategies.base import Strategy
+from tuning.terminal import counted_warnings
 
 Log = Callable[[str], None]
 
@@ -154,6 +155,8 @@ def execute(
         work.save({**state, **digests, "elapsed_seconds": before + time.perf_counter() - started, "resumes": resumes})
 
     with contextlib.ExitStack() as stack:
+        if log:  # a terminal to keep quiet: the libraries' warnings counted in one line at the end
+            stack.enter_context(counted_warnings(log))
         tuner_dir = str(work.tuner) if work else stack.enter_context(tempfile.TemporaryDirectory(prefix="tuning-"))
         loop = SearchLoop(strategy.make_oracle(space, budget, seed), objective, space, budget, tuner_dir,
                           progress=progress, checkpoint=save if work else None, persist=persist)  # fmt: skip
