@@ -160,6 +160,16 @@ def test_a_run_by_hand_needs_no_tensorflow_and_writes_to_the_local_folder(tmp_pa
     assert read_result(tmp_path / "results/local/smoke/random-seed0.json").environment["versions"]["backend"] == "jax"
 
 
+def test_the_tensorflow_backend_without_tensorflow_is_one_line(tmp_path: Path) -> None:
+    """TensorFlow is an extra: choosing it without installing it says how, instead of Keras's ImportError."""
+    code = "import sys; sys.modules['tensorflow'] = None; from tuning.cli import entry; sys.exit(entry())"
+    args = ["run", "--strategy", "random", "--seed", "0", "--budget", "smoke", "--results-dir", str(tmp_path)]
+    proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "KERAS_BACKEND": "tensorflow"})  # fmt: skip
+    _one_error_line(proc, 2, "KERAS_BACKEND=tensorflow", "tuning[tensorflow]")
+    assert not any(p.is_file() for p in tmp_path.rglob("*"))
+
+
 def test_help_is_plain_text() -> None:
     """Old: the description showed reStructuredText's double backquotes."""
     for args in (["--help"], ["run", "--help"], ["replay", "--help"]):

@@ -335,6 +335,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from tuning.results import ensure_writable
 
             ensure_writable(args.results_dir / args.budget)  # refused before Keras is even imported
+            from tuning import backend_not_installed
+
+            if problem := backend_not_installed():
+                raise UsageError(problem)
             from tuning.execution.runner import run_to_file
 
             path = run_to_file(
