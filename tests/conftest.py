@@ -1,8 +1,13 @@
 """Hypothesis profiles for the whole test suite.
 
 ``ci`` is the default: derandomized (the same examples on every run, so a
-red CI is a real regression, not bad luck), a bounded number of examples and
-a deadline, and no example database (CI starts from a clean clone anyway).
+red CI is a real regression, not bad luck), a bounded number of examples,
+no deadline and no example database (CI starts from a clean clone anyway).
+No deadline, because a wall-clock limit per example measures the machine's
+load, not the code: with a 5 s deadline the property tests failed once in
+four runs beside a bench (1 of 132), most likely a model-building property
+(``build_model`` on JAX, whose first call also initialises the backend),
+which Hypothesis reports as flaky when the rerun is fast.
 ``thorough`` draws many more examples and keeps a database so that a failure
 found once is replayed first next time.  Pick a profile with
 ``HYPOTHESIS_PROFILE=thorough`` (tox passes it through) or
@@ -32,7 +37,7 @@ settings.register_profile(
     derandomize=True,
     database=None,
     max_examples=50,
-    deadline=timedelta(seconds=5),
+    deadline=None,
     # Drawing a configuration is cheap, but one example of a strategy test runs
     # a whole search; the health check would count that against generation.
     suppress_health_check=[HealthCheck.too_slow],

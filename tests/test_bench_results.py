@@ -46,8 +46,9 @@ def test_the_bench_writes_to_a_git_ignored_folder_by_default() -> None:
 
 @pytest.mark.training
 @pytest.mark.skipif(shutil.which("git") is None, reason="git not on PATH")
-def test_a_fresh_clones_bench_leaves_git_status_clean(tmp_path: Path) -> None:
-    """The bench as tox runs it, in a fresh repository of this tree: afterwards `git status` has nothing to say."""
+def test_the_readme_s_two_commands_in_order_on_a_fresh_clone(tmp_path: Path) -> None:
+    """The bench as tox runs it (smoke, one strategy), in a fresh repository of this tree: afterwards `git status`
+    has nothing to say, and the tests that read the committed results pass beside the bench's files."""
     listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, capture_output=True)
     if listed.returncode:
         pytest.skip("not a git checkout")
@@ -60,12 +61,18 @@ def test_a_fresh_clones_bench_leaves_git_status_clean(tmp_path: Path) -> None:
     for command in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "fresh"]):
         subprocess.run([*git, *command], cwd=clone, check=True, capture_output=True)
     env = {**os.environ, "PYTHONPATH": str(clone), "PYTHONHASHSEED": "0"}
-    # tox.ini's bench command; one run and the calibration benchmark, at the smoke budget.
+    # tox.ini's bench command; one run, the calibration benchmark and the side by side, at the smoke budget.
     bench = [sys.executable, "-m", "pytest", "benchmarks", "--capture=no", "--benchmark-autosave", "-p",
-             "no:cacheprovider", "--budget", "smoke", "--strategies", "random", "-k", "random or example"]  # fmt: skip
+             "no:cacheprovider", "--budget", "smoke", "--strategies", "random", "-k", "random or example or side_by_side"]  # fmt: skip
     proc = subprocess.run(bench, cwd=clone, env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     written = sorted(p.name for p in (clone / "results" / "local" / "mnist-mlp" / "smoke").iterdir())
-    assert written == ["random-seed0.json", "throughput.json"]
+    assert written == ["random-seed0.json", "side-by-side-seed0.json", "throughput.json"]
     status = subprocess.run(["git", "status", "--porcelain"], cwd=clone, capture_output=True, text=True, check=True)
     assert status.stdout == "", status.stdout
+    # Then the README's second command: the tests that read the committed results, with the bench's files there.
+    # Old: test_records read results/local/smoke/*.json too, and `tox -e py` failed after `tox -e bench`.
+    tests = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_records.py",
+             "tests/test_citation.py", "tests/test_readme.py"]  # fmt: skip
+    proc = subprocess.run(tests, cwd=clone, env=env, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]

@@ -41,3 +41,12 @@ def test_the_committed_report_has_the_tables_the_command_makes_now() -> None:
     """results/RESULTS.md is what README's command makes from the committed files (regenerate it after a change)."""
     sections = build(ROOT / "results", warn=lambda _: None)
     assert _outline(render(sections, "github")) == _outline((ROOT / "results" / "RESULTS.md").read_text())
+
+
+def test_one_licence_named_everywhere() -> None:
+    """LICENSE is the licence that pyproject.toml and CITATION.cff name (an SPDX identifier)."""
+    spdx = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["license"]
+    cff = (ROOT / "CITATION.cff").read_text(encoding="utf-8")
+    assert re.search(rf"^license: {re.escape(spdx)}$", cff, re.MULTILINE), f"CITATION.cff does not name {spdx}"
+    titles = {"Apache-2.0": "Apache License\n                           Version 2.0", "MIT": "MIT License"}
+    assert titles[spdx] in (ROOT / "LICENSE").read_text(encoding="utf-8")

@@ -141,6 +141,42 @@ def test_run_writes_the_result_file_and_prints_its_path_last(tmp_path: Path) -> 
     json.dumps(result)  # round-trips
 
 
+@pytest.mark.training
+def test_a_run_by_hand_needs_no_tensorflow_and_writes_to_the_local_folder(tmp_path: Path) -> None:
+    """As after a plain `pip install .` (no [tensorflow] extra; TensorFlow made unimportable here) and with no
+    --results-dir: the run trains on JAX and writes under results/local/, the git-ignored folder the bench uses.
+    Old: results/, where the committed reference lives (and `tuning run` answered "complete; not run again")."""
+    root = Path(__file__).resolve().parent.parent
+    code = "import sys; sys.modules['tensorflow'] = None; from tuning.cli import entry; sys.exit(entry())"
+    env = {**os.environ, "PYTHONPATH": str(root), "KERAS_BACKEND": "jax"}
+    args = ["run", "--strategy", "random", "--seed", "0", "--budget", "smoke"]
+    proc = subprocess.run([sys.executable, "-c", code, *args], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=600)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == str(Path("results", "local", "smoke", "random-seed0.json"))
+    assert [p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.json")] == [
+        "results/local/smoke/random-seed0.json"
+    ]
+    assert read_result(tmp_path / "results/local/smoke/random-seed0.json").environment["versions"]["backend"] == "jax"
+
+
+def test_the_tensorflow_backend_without_tensorflow_is_one_line(tmp_path: Path) -> None:
+    """TensorFlow is an extra: choosing it without installing it says how, instead of Keras's ImportError."""
+    code = "import sys; sys.modules['tensorflow'] = None; from tuning.cli import entry; sys.exit(entry())"
+    args = ["run", "--strategy", "random", "--seed", "0", "--budget", "smoke", "--results-dir", str(tmp_path)]
+    proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "KERAS_BACKEND": "tensorflow"})  # fmt: skip
+    _one_error_line(proc, 2, "KERAS_BACKEND=tensorflow", "tuning[tensorflow]")
+    assert not any(p.is_file() for p in tmp_path.rglob("*"))
+
+
+def test_help_is_plain_text() -> None:
+    """Old: the description showed reStructuredText's double backquotes."""
+    for args in (["--help"], ["run", "--help"], ["replay", "--help"]):
+        proc = tuning(*args)
+        assert proc.returncode == 0 and "``" not in proc.stdout and "usage: tuning" in proc.stdout, proc.stdout
+
+
 def test_failing_trials_are_a_run_error(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -157,6 +193,45 @@ def test_failing_trials_are_a_run_error(
     assert code == 1 and "boom in training" in err and "Traceback" not in err
     assert len([line for line in err.splitlines() if line.startswith("tuning")]) == 1, err
     assert not any(p.is_file() for p in tmp_path.rglob("*"))
+
+
+def test_library_warnings_are_counted_in_one_line_and_ours_shown(monkeypatch: pytest.MonkeyPatch) -> None:
+    import warnings
+
+    from tuning import terminal
+
+    monkeypatch.delenv("TUNING_DEBUG", raising=False)
+    lines: list[str] = []
+    with pytest.warns(UserWarning, match="ours") as shown, terminal.counted_warnings(lines.append):
+        for line in range(3):
+            warnings.warn_explicit("did not converge", RuntimeWarning, "/site-packages/somelib/fit.py", line)
+        warnings.warn_explicit("ours", UserWarning, terminal.__file__, 1)
+    assert lines == ["3 library warning(s) not shown (builtins RuntimeWarning x3); TUNING_DEBUG=1 shows them"]
+    assert [str(w.message) for w in shown] == ["ours"]
+    monkeypatch.setenv("TUNING_DEBUG", "1")
+    with pytest.warns(RuntimeWarning), terminal.counted_warnings(lines.append):
+        warnings.warn_explicit("did not converge", RuntimeWarning, "/site-packages/somelib/fit.py", 8)
+    assert len(lines) == 1
+
+
+@pytest.mark.training  # not training, but a whole standard-budget Bayesian search: seconds
+def test_a_standard_bayesian_run_prints_no_warning_tracebacks() -> None:
+    """Old: a standard bench printed 14 scikit-learn ConvergenceWarnings (Keras Tuner's Gaussian process) with
+    their source lines among the progress lines.  The same search, on the synthetic objective: one count line."""
+    code = (
+        "from tuning import strategies; from tuning.core.budget import BUDGETS\n"
+        "from tuning.execution.runner import execute, stderr_log, stderr_progress\n"
+        "from tuning.objectives.synthetic import SyntheticObjective\n"
+        "execute(strategies.get('bayesian'), BUDGETS['standard'], 0, SyntheticObjective(), "
+        "progress=stderr_progress('bayesian'), log=stderr_log)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "TUNING_DEBUG"}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600, env=env)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stderr.splitlines()
+    assert all(line.startswith(("[bayesian] trial", "tuning: ")) for line in lines), proc.stderr
+    (count,) = [line for line in lines if "library warning" in line]
+    assert "sklearn ConvergenceWarning" in count, count
 
 
 def test_quiet_stderr_drops_cpp_log_lines_and_keeps_ours() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,21 @@ from tuning.core.seeds import parse_seeds
 from documents import result_document
 
 ROOT = Path(__file__).resolve().parent.parent
-COMMITTED = sorted(p for p in (ROOT / "results").rglob("*-seed*.json"))
+
+
+def committed_results() -> list[Path]:
+    """The result files the repository holds: git's tracked files in a checkout, never the working tree's
+    untracked ones (a bench writes results/local/, git-ignored; its files are this machine's, not the
+    reference).  Outside a checkout (an unpacked sdist) every file but those under results/local/."""
+    try:
+        listed = subprocess.run(["git", "ls-files", "-z", "--", "results"], cwd=ROOT, capture_output=True, check=True)
+        tracked = [ROOT / name for name in listed.stdout.decode().split("\0") if name]
+    except (OSError, subprocess.CalledProcessError):  # no git, or not a checkout
+        tracked = [p for p in (ROOT / "results").rglob("*") if "local" not in p.relative_to(ROOT / "results").parts]
+    return sorted(p for p in tracked if re.fullmatch(r".+-seed\d+\.json", p.name) and p.is_file())
+
+
+COMMITTED = committed_results()
 
 
 def test_committed_results_exist() -> None:

@@ -203,6 +203,21 @@ def test_broken_and_foreign_files_are_named_and_skipped(tmp_path: Path, capsys: 
     assert "| a " in out and "2 (0, 1)" in out
 
 
+def test_the_files_the_bench_writes_beside_results_are_not_reported_as_skipped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Old: `tuning report results/standard` said "skipped .../throughput.json", a file the bench itself writes."""
+    from tuning.bench.calibration import CALIBRATION, write_throughput
+
+    write_runs(tmp_path, {"a": [0.9, 0.8]})
+    write_throughput(
+        tmp_path, {"kind": "cpu", "name": "Test CPU"}, [{"architecture": CALIBRATION, "samples_per_second": 1.0}]
+    )
+    (tmp_path / "side-by-side-seed0.json").write_text(json.dumps({"kind": "side-by-side", "seed": 0}))
+    code, out, err = report(capsys, tmp_path)
+    assert (code, err) == (0, "") and "| a " in out
+
+
 def test_no_results_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = report(capsys, tmp_path)
     assert (code, out) == (2, "")

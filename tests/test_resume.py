@@ -119,3 +119,50 @@ def test_a_killed_run_resumes_to_the_uninterrupted_result(
     assert len(trained) == (0 if over or written else len(resumed["trials"]) - done), (kills, err)
     continued = sum(1 for _, n, _, _ in kills[len(kills) - chain : len(kills) - 1 if written else None] if n > 0)
     assert (done > 0 and not written) <= resumed["environment"]["resumes"] <= continued, kills
+
+
+@pytest.mark.training
+def test_damaged_weights_are_found_on_resume_and_trained_again(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], smoke_result: Callable[[str], dict[str, Any]]
+) -> None:
+    """Old: a run resumed with truncated weight files trained the remaining trials, then died at the test score
+    with a zipfile.BadZipFile traceback and wrote nothing.  Now the checkpoint's digests find the damage when
+    the run resumes; those trials are trained again (their seeds give the same weights), with one line saying so."""
+    name = "hyperband"  # its continuations need earlier trials' weights, as the final test score does
+    reference = smoke_result(name)
+    results = tmp_path / "results"
+    args = ["run", "--strategy", name, "--seed", "0", "--budget", BUDGET.name, "--results-dir", str(results)]
+    work = work_path(results, BUDGET.name, name, 0)
+    last = len(reference["trials"]) - 1
+    proc = subprocess.Popen([sys.executable, "-m", "tuning", *args], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env={**os.environ, "PYTHONHASHSEED": "0"})  # fmt: skip
+    try:  # killed once every trial but the last is checkpointed: the last one and the test need their weights
+        deadline = time.monotonic() + TIMEOUT
+        while _checkpointed(work)[0] < last and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert proc.poll() is None, "the run ended before it could be killed"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    state = json.loads((work / "checkpoint.json").read_text())
+    damaged = sorted(state["weights"])
+    assert len(damaged) == last == len(state["records"]) and not state["finished"]
+    needed = {reference["best"]["trial_id"], reference["trials"][-1]["resumed_from"]}
+    assert needed & set(damaged), "the damage would not matter: nothing left to do needs those weights"
+    for trial_id in damaged[::2]:  # half truncated, as a partial copy or a full disk leaves them; half gone
+        path = work / "weights" / f"{trial_id}.npz"
+        path.write_bytes(path.read_bytes()[:100])
+    for trial_id in damaged[1::2]:
+        (work / "weights" / f"{trial_id}.npz").unlink()
+
+    capsys.readouterr()
+    assert main(args) == 0
+    _, err = capsys.readouterr()
+    assert "Traceback" not in err
+    (line,) = [line for line in err.splitlines() if "missing or damaged" in line]
+    assert f"trained again {len(damaged)} trial(s)" in line and all(t in line for t in damaged), line
+    resumed = json.loads((results / BUDGET.name / f"{name}-seed0.json").read_text())
+    assert outcome(resumed) == outcome(reference)

@@ -1,4 +1,9 @@
-"""tuning / python -m tuning: run a strategy on a problem, list problems and strategies, report; record, fit and replay a table."""
+"""tuning (python -m tuning): run a strategy on a problem, list problems and strategies, report; record, fit and
+replay a table.
+
+Every command that writes writes under results/local/ unless told otherwise (git-ignored: this machine's
+runs); the committed reference (results/<problem>/<budget>/, results/<problem>/replay/<budget>/) is read by
+default and written only when named with --results-dir results or --table-dir results/<problem>/replay."""
 
 from __future__ import annotations
 
@@ -10,6 +15,11 @@ from types import ModuleType
 from typing import NoReturn
 
 from tuning.core.errors import RunError, UsageError
+from tuning.problems import DEFAULT as SEED_PROBLEM
+from tuning.results import LOCAL_RESULTS, REFERENCE_RESULTS, tables_dir
+
+REFERENCE_TABLES = tables_dir(REFERENCE_RESULTS, SEED_PROBLEM)  # the only problem with replay tables so far
+LOCAL_TABLES = tables_dir(LOCAL_RESULTS, SEED_PROBLEM)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -55,7 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     from tuning.core.budget import SEARCH as BUDGETS
     from tuning.report import FORMATS, TABLES
 
-    parser = _Parser(prog="tuning", description=__doc__)
+    parser = _Parser(prog="tuning", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     run = sub.add_parser("run", help="search with one strategy, seed and budget; print the result file's path")
@@ -74,9 +84,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--results-dir",
         type=Path,
-        default=Path("results"),
+        default=LOCAL_RESULTS,
         metavar="DIR",
-        help="where result files go: DIR/<problem>/<budget>/ (default: results/)",
+        help=f"result files go under DIR/<problem>/<budget>/ (default: {LOCAL_RESULTS}, git-ignored; the committed "
+        f"reference is {REFERENCE_RESULTS}, written only when named)",
     )
     run.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     run.add_argument("--force", action="store_true", help="run even if a complete result file exists (it is replaced)")
@@ -191,9 +202,9 @@ def _replay_parsers(sub: argparse._SubParsersAction, budgets: Sequence[str]) -> 
         budget(p)
         _problem_option(p, problems, replay=True)
 
-    def table_dir(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--table-dir", type=Path, default=None, metavar="DIR",
-                       help="the tables live in DIR/<budget>/ (default: results/<problem>/replay)")  # fmt: skip
+    def table_dir(p: argparse.ArgumentParser, default: Path = REFERENCE_TABLES) -> None:
+        p.add_argument("--table-dir", type=Path, default=default, metavar="DIR",
+                       help=f"the tables live in DIR/<budget>/ (default: {default})")  # fmt: skip
 
     def workers(p: argparse.ArgumentParser) -> None:
         p.add_argument(
@@ -212,20 +223,20 @@ def _replay_parsers(sub: argparse._SubParsersAction, budgets: Sequence[str]) -> 
                         help="seeds 0..K-1 for grid and live configurations and a quarter of the Sobol points")  # fmt: skip
     record.add_argument("--grid", type=int, default=None, metavar="G",
                         help="the grid strategy's first G points (default: as far as any budget reaches)")  # fmt: skip
-    record.add_argument("--live-dir", type=Path, default=Path("results"), metavar="DIR",
-                        help="configurations tried by the live runs in DIR/<problem>/<budget>/ (default: results)")  # fmt: skip
+    record.add_argument("--live-dir", type=Path, default=REFERENCE_RESULTS, metavar="DIR",
+                        help=f"configurations tried by the live runs in DIR/<problem>/<budget>/ (default: {REFERENCE_RESULTS})")  # fmt: skip
     record.add_argument("--max-minutes", type=float, default=None, metavar="M",
                         help="start no training after M minutes (a chunk); run again to continue")  # fmt: skip
     record.add_argument("--label", default=None, help="a note kept in every line's provenance, e.g. pilot")
-    table_dir(record)
+    table_dir(record, LOCAL_TABLES)
     workers(record)
 
     fit = sub.add_parser(
         "fit", help="fit and validate the budget's surrogate; write SURROGATE.md and surrogate.json beside the table"
     )
     budget_and_problem(fit)
-    table_dir(fit)
-    fit.add_argument("--live-dir", type=Path, default=Path("results"), metavar="DIR",
+    table_dir(fit, LOCAL_TABLES)
+    fit.add_argument("--live-dir", type=Path, default=REFERENCE_RESULTS, metavar="DIR",
                      help="hold out each strategy's configurations from the live runs in DIR/<problem>/<budget>/")  # fmt: skip
     fit.add_argument("--models", type=_names, default=None, metavar="A,B",
                      help="candidate models (default: forest, boosting, knn)")  # fmt: skip
@@ -237,8 +248,8 @@ def _replay_parsers(sub: argparse._SubParsersAction, budgets: Sequence[str]) -> 
     replay.add_argument("--seeds", required=True, type=_seeds, metavar="SEEDS", help="e.g. 0-199 or 0,1,2")
     replay.add_argument("--strategies", type=_names, default=None, metavar="A,B",
                         help="default: every available strategy a replay can answer (hypergradient is live-only)")  # fmt: skip
-    replay.add_argument("--results-dir", type=Path, default=Path("results"), metavar="DIR",
-                        help="result files go under DIR/<problem>/replay/<budget>/ (default: results)")  # fmt: skip
+    replay.add_argument("--results-dir", type=Path, default=LOCAL_RESULTS, metavar="DIR",
+                        help=f"result files go under DIR/<problem>/replay/<budget>/ (default: {LOCAL_RESULTS})")  # fmt: skip
     replay.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     table_dir(replay)
     workers(replay)
@@ -247,10 +258,10 @@ def _replay_parsers(sub: argparse._SubParsersAction, budgets: Sequence[str]) -> 
         "agreement", help="REPLAY.md: the replay's summary and whether the live results fall inside its intervals"
     )
     budget_and_problem(agreement)
-    agreement.add_argument("--results-dir", type=Path, default=Path("results"), metavar="DIR",
-                           help="replays in DIR/<problem>/replay/<budget>/ (default: results)")  # fmt: skip
-    agreement.add_argument("--live-dir", type=Path, default=None, metavar="DIR",
-                           help="live runs in DIR/<problem>/<budget>/ (default: the results directory)")  # fmt: skip
+    agreement.add_argument("--results-dir", type=Path, default=LOCAL_RESULTS, metavar="DIR",
+                           help=f"replays in DIR/<problem>/replay/<budget>/, REPLAY.md beside them (default: {LOCAL_RESULTS})")  # fmt: skip
+    agreement.add_argument("--live-dir", type=Path, default=REFERENCE_RESULTS, metavar="DIR",
+                           help=f"live runs in DIR/<problem>/<budget>/ (default: {REFERENCE_RESULTS}, the reference)")  # fmt: skip
 
 
 def _seeds(text: str) -> list[int]:
@@ -279,6 +290,12 @@ def _fit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _agreement_command(budget_name: str, results_dir: Path) -> str:
+    """The command that remakes a REPLAY.md, as its first line names it."""
+    named = "" if results_dir == LOCAL_RESULTS else f" --results-dir {results_dir}"
+    return f"python -m tuning agreement --budget {budget_name}{named}"
+
+
 def _agreement(budget_name: str, results_dir: Path, command: str, live_dir: Path | None = None) -> Path:
     """Write and return ``<results>/<problem>/replay/<budget>/REPLAY.md`` from the result files alone."""
     from tuning.execution.replay import live_only
@@ -298,7 +315,9 @@ def _replay(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         _say("tuning: interrupted; every replay result file written so far is complete, none is half-written")
         return 130
-    report = _agreement(args.budget, args.results_dir, f"python -m tuning agreement --budget {args.budget}")
+    report = _agreement(
+        args.budget, args.results_dir, _agreement_command(args.budget, args.results_dir), REFERENCE_RESULTS
+    )
     _say(f"tuning: {len(paths)} replay result files; wrote {report}")
     print(report)
     return 0
@@ -407,9 +426,8 @@ def _problems() -> int:
 
 
 def _replay_problem(args: argparse.Namespace) -> None:
-    """Replay commands serve a problem with a replay table; the tables default to results/<problem>/replay."""
+    """Replay commands serve a problem with a replay table (the seed problem's, so far)."""
     from tuning import problems
-    from tuning.execution.record import TABLES
 
     problem = problems.get(args.problem)
     if not problem.replayable:
@@ -417,8 +435,6 @@ def _replay_problem(args: argparse.Namespace) -> None:
             f"problem {problem.name!r} has no replay table yet: replay tables are recorded for "
             f"{', '.join(n for n in problems.BUILTIN if problems.get(n).replayable)}; run it live with tuning run"
         )
-    if getattr(args, "table_dir", None) is None and hasattr(args, "table_dir"):
-        args.table_dir = TABLES
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -434,6 +450,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from tuning.results import ensure_writable
 
             ensure_writable(args.results_dir)  # refused before Keras is even imported
+            from tuning import backend_not_installed
+
+            if problem := backend_not_installed():
+                raise UsageError(problem)
             from tuning.execution.runner import run_to_file
 
             path = run_to_file(
@@ -459,7 +479,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "replay":
             return _replay(args)
         if args.command == "agreement":
-            path = _agreement(args.budget, args.results_dir, f"python -m tuning agreement --budget {args.budget}",
+            path = _agreement(args.budget, args.results_dir, _agreement_command(args.budget, args.results_dir),
                               args.live_dir)  # fmt: skip
             sys.stdout.write(path.read_text())
             return 0

@@ -14,14 +14,27 @@ from typing import Any
 
 from tuning.core.budget import Budget
 from tuning.core.errors import UsageError
-from tuning.core.records import RecordError, RunResult
+from tuning.core.records import NotARunResult, RecordError, RunResult
 
 
 class ResultError(ValueError):
     """A file that is not a readable result of this schema; the message names the file."""
 
 
+class SuiteFile(ResultError):
+    """A file the suite itself writes beside result files (``throughput.json``, a side by side): not a result."""
+
+
 REPLAY_DIR = "replay"  # replays go to <results-dir>/<problem>/replay/<budget>/, beside the budget's replay table
+# One default for everything that writes: this machine's runs go to the git-ignored local folder.  The
+# committed reference (live runs, replay tables) is read from results/ by default and written only when named.
+REFERENCE_RESULTS = Path("results")
+LOCAL_RESULTS = REFERENCE_RESULTS / "local"
+
+
+def tables_dir(results_dir: Path, problem: str) -> Path:
+    """Where a problem's replay tables live under a results folder: ``<results>/<problem>/replay/``."""
+    return Path(results_dir) / problem / REPLAY_DIR
 
 
 def replay_dir(results_dir: Path, problem: str, budget: str) -> Path:
@@ -87,6 +100,8 @@ def read_result(path: Path) -> RunResult:
     """Load and check one result file; ``ResultError`` says which file and what is wrong with it."""
     try:
         return RunResult.from_json(read_json(path))
+    except NotARunResult as e:
+        raise SuiteFile(f"{path}: {e}") from None
     except RecordError as e:
         raise ResultError(f"{path}: {e}") from None
 

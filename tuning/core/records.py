@@ -37,6 +37,10 @@ class RecordError(ValueError):
     """A document that is not a record of this schema; the message says what is wrong."""
 
 
+class NotARunResult(RecordError):
+    """One of the suite's other files (throughput, side by side, baseline): readers of results pass it by."""
+
+
 def is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
@@ -188,7 +192,7 @@ class RunResult:
         if not isinstance(data, dict):
             raise RecordError(f"not a result (a JSON {type(data).__name__}, expected an object)")
         if "kind" in data and "schema_version" not in data:  # the suite's throughput and baseline files
-            raise RecordError(f"a {data['kind']} file, not a run result")
+            raise NotARunResult(f"a {data['kind']} file, not a run result")
         missing = [k for k in REQUIRED if k not in data]
         if missing:
             raise RecordError(f"not a result (missing {', '.join(missing)})")

@@ -46,9 +46,10 @@ from tuning.core.space import Config, Space
 from tuning.execution.pool import map_runs
 from tuning.objectives.replay import table
 from tuning.problems.mnist_mlp import BUDGETS, PROBLEM, SPACE
-from tuning.results import ResultError, ensure_writable, read_result
+from tuning.results import LOCAL_RESULTS, REFERENCE_RESULTS, ResultError, ensure_writable, read_result, tables_dir
 
-TABLES = Path("results") / PROBLEM.name / "replay"  # the committed tables: <TABLES>/<budget>/
+TABLES = tables_dir(REFERENCE_RESULTS, PROBLEM.name)  # the committed tables: <TABLES>/<budget>/
+LOCAL_TABLES = tables_dir(LOCAL_RESULTS, PROBLEM.name)  # where a recording goes unless the reference is named
 
 GRID_POINTS = max(b.trials for b in BUDGETS.values())  # the grid strategy never gets further than this
 REPLICATED_SOBOL = 0.25  # the share of Sobol points trained with every seed
@@ -105,7 +106,7 @@ def plan(
     configs: int,
     seeds: int,
     grid: int = GRID_POINTS,
-    live_dir: Path | None = Path("results"),
+    live_dir: Path | None = REFERENCE_RESULTS,
     space: Space = SPACE,  # the seed problem's: the only one with replay tables so far
 ) -> list[Task]:
     """Every training the table should hold, seed 0 of everything first (see the module's docstring)."""
@@ -191,8 +192,8 @@ def record(
     budget_name: str,
     configs: int,
     seeds: int,
-    table_root: Path = TABLES,
-    live_dir: Path | None = Path("results"),
+    table_root: Path = LOCAL_TABLES,
+    live_dir: Path | None = REFERENCE_RESULTS,
     workers: int = 1,
     max_minutes: float | None = None,
     grid: int = GRID_POINTS,

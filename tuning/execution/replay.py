@@ -33,13 +33,23 @@ from tuning.core.budget import Budget
 from tuning.core.errors import UsageError
 from tuning.core.records import RunResult
 from tuning.execution.pool import map_runs
-from tuning.execution.record import TABLES, live_configs
+from tuning.execution.record import LOCAL_TABLES, TABLES, live_configs
 from tuning.execution.runner import execute, resolve
 from tuning.objectives.base import unmet
 from tuning.objectives.replay import table as replay_table
 from tuning.objectives.replay.objective import ReplayObjective
 from tuning.problems.mnist_mlp import BUDGETS, PROBLEM, SPACE
-from tuning.results import ResultError, ensure_writable, read_json, replay_dir, result_name, write_atomic, write_result
+from tuning.results import (
+    LOCAL_RESULTS,
+    REFERENCE_RESULTS,
+    ResultError,
+    ensure_writable,
+    read_json,
+    replay_dir,
+    result_name,
+    write_atomic,
+    write_result,
+)
 
 SURROGATE_FILE = "surrogate.json"
 SURROGATE_REPORT = "SURROGATE.md"
@@ -109,8 +119,8 @@ class Fitted:
 
 def fit(
     budget_name: str,
-    table_root: Path = TABLES,
-    live_dir: Path = Path("results"),
+    table_root: Path = LOCAL_TABLES,
+    live_dir: Path = REFERENCE_RESULTS,
     models: Sequence[str] | None = None,
 ) -> Fitted:
     """Cross-validate every candidate model, keep the best, hold out each strategy's configurations;
@@ -269,7 +279,7 @@ def replay(
     budget_name: str,
     seeds: Sequence[int],
     names: Sequence[str] | None = None,
-    results_dir: Path = Path("results"),
+    results_dir: Path = LOCAL_RESULTS,
     table_root: Path = TABLES,
     workers: int = 1,
     progress: Callable[[str], None] | None = None,

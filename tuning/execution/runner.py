@@ -30,9 +30,11 @@ from tuning.execution.provenance import environment
 from tuning.execution.workdir import DISCARD_HINT, WorkFolder, discard_idle, fingerprint, work_path
 from tuning.objectives.base import Objective, unmet
 from tuning.objectives.live import backend
+from tuning.objectives.live.weights import TrialWeights
 from tuning.problems.base import Problem
 from tuning.results import completed, ensure_writable, result_path, write_result
 from tuning.strategies.base import Strategy
+from tuning.terminal import counted_warnings
 
 Log = Callable[[str], None]
 Clock = Callable[[], float]  # seconds since some start: the real clock, or a replay's simulated one
@@ -171,11 +173,17 @@ def execute(
     before = float(saved.get("elapsed_seconds", 0.0)) if saved else 0.0  # what earlier processes spent
     resumes = int(saved.get("resumes", 0)) + 1 if saved else 0
 
+    weights = getattr(objective, "weights", None)
+    weights = weights if isinstance(weights, TrialWeights) else None
+
     def save(state: dict[str, object]) -> None:
         assert work is not None
-        work.save({**state, "elapsed_seconds": before + clock() - started, "resumes": resumes})
+        digests = {"weights": dict(weights.digests)} if weights is not None else {}
+        work.save({**state, **digests, "elapsed_seconds": before + clock() - started, "resumes": resumes})
 
     with contextlib.ExitStack() as stack:
+        if log:  # a terminal to keep quiet: the libraries' warnings counted in one line at the end
+            stack.enter_context(counted_warnings(log))
         tuner_dir = str(work.tuner) if work else stack.enter_context(tempfile.TemporaryDirectory(prefix="tuning-"))
         loop = SearchLoop(strategy.make_oracle(space, budget, seed), objective, space, budget, tuner_dir,
                           progress=progress, checkpoint=save if work else None, persist=persist)  # fmt: skip
@@ -184,6 +192,8 @@ def execute(
                 loop.restore(saved)
             except (StateError, KeyError, TypeError, ValueError) as e:
                 raise UsageError(f"work folder {work.path} cannot be continued: {e}; {DISCARD_HINT}") from None
+            if weights is not None:
+                retrain_damaged(objective, loop, weights, saved.get("weights", {}), work, log)
             save(loop.state())  # the resume counts even if this process dies before its first trial ends
             if log:
                 log(f"resumed from {work.path}: {len(loop.records)} trials done, epochs {loop.epochs_used}")
@@ -240,6 +250,32 @@ def parameter_count(space: Any, objective: Objective, best: TrialRecord) -> int 
         return int(sum(w.size for w in weights.get(best.trial_id)))  # type: ignore[union-attr]
     except (AttributeError, KeyError):
         return None
+
+
+def retrain_damaged(
+    objective: Objective, loop: SearchLoop, weights: TrialWeights, digests: Any, work: WorkFolder, log: Log | None
+) -> None:
+    """Train again, before the search continues, each finished trial whose weights file the checkpoint's
+    digests say is missing or damaged: a Hyperband continuation or the final test would need it, and found
+    out only then.  A trial's seed makes its weights the same; its validation accuracies must be the ones
+    recorded, or the folder cannot be continued faithfully.  In record order, so that a continued trial's
+    parent is whole again before the trial itself is retrained."""
+    if not isinstance(digests, dict):
+        raise UsageError(f"work folder {work.path}: the checkpoint's weight digests are not an object; {DISCARD_HINT}")
+    bad = set(weights.damaged(digests))
+    if not bad:
+        return
+    for record in (r for r in loop.records if r.trial_id in bad):
+        again = objective.evaluate(record.trial_id, record.hyperparameters, record.initial_epoch + record.epochs,
+                                   record.initial_epoch, record.resumed_from)  # fmt: skip
+        if again.val_accuracy != record.val_accuracy:
+            raise UsageError(
+                f"work folder {work.path}: trial {record.trial_id}'s weights were damaged and training it again gave "
+                f"validation accuracies {again.val_accuracy}, not the recorded {record.val_accuracy}; {DISCARD_HINT}"
+            )
+    if log:
+        log(f"trained again {len(bad)} trial(s) whose weights were missing or damaged in {weights.directory} "
+            f"({', '.join(sorted(bad, key=str))}): the same validation accuracies as recorded")  # fmt: skip
 
 
 def already_done(results_dir: Path, strategy: str, budget: Budget, seed: int, problem: str = problems.DEFAULT) -> bool:

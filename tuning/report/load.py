@@ -9,7 +9,7 @@ from typing import Any
 
 from tuning.core.errors import UsageError
 from tuning.core.records import RunResult
-from tuning.results import REPLAY_DIR, ResultError, read_result
+from tuning.results import REPLAY_DIR, ResultError, SuiteFile, read_result
 
 BUDGET_KEYS = ("name", "n_train", "n_val", "epochs", "trials", "epoch_budget")
 SEED_PROBLEM = "mnist-mlp"  # what a result file from before problems (no "problem" key) ran
@@ -86,6 +86,8 @@ def load(directory: Path, warn: Callable[[str], None]) -> list[ResultFile]:
     for path in paths:
         try:
             run = ResultFile(path, read_result(path))
+        except SuiteFile:  # the bench's throughput.json, a side by side: ours, and known not to be results
+            continue
         except ResultError as e:
             warn(f"skipped {e}")
             continue
