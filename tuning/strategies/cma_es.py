@@ -1,0 +1,73 @@
+"""CMA-ES: Optuna's ``CmaEsSampler`` (the ``cmaes`` library's CMA-ES) as a Keras Tuner oracle.
+
+* Optuna's relative space for CMA-ES is the intersection of the completed
+  trials' parameters, ints and floats only: here ``num_layers``, ``units_0``
+  and the learning rate (log-scaled by Optuna's transform).  The categorical
+  optimizer and the conditional widths ``units_1..4`` (active only when
+  ``num_layers > i``) are not in it: Optuna samples them with the sampler's
+  ``independent_sampler``, ``RandomSampler`` (its default, passed seeded).
+* ``popsize`` is 4: Optuna's default, 4 + floor(3 ln 3) = 7, would leave the
+  standard budget's 8 trials (one startup trial, then 7) a single generation,
+  so the distribution would never be updated.  4 is the smallest population
+  whose rank-mu update is defined (mu = popsize // 2 >= 2; at mu = 1 the
+  ``cmaes`` library divides by a zero learning rate): at standard, trials 2-5
+  are the first generation and 6-8 come from the updated mean; at paper,
+  two updates.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tuning.core.budget import Budget
+from tuning.core.space import Space
+from tuning.strategies.base import Strategy
+from tuning.strategies.optuna_oracle import SAMPLER_SEED, OptunaOracle, optuna_module, optuna_oracle, random_sampler
+
+INSTALL_HINT = "pip install .[optuna,cmaes]"
+STARTUP = 1  # Optuna's default n_startup_trials for CMA-ES
+
+
+POPSIZE = 4
+
+
+def popsize(budget: Budget) -> int:
+    return POPSIZE
+
+
+def settings(space: Space, budget: Budget) -> dict[str, Any]:
+    return {
+        "max_trials": budget.trials,
+        "sampler": "optuna.samplers.CmaEsSampler",
+        "popsize": popsize(budget),
+        "n_startup_trials": STARTUP,
+        "relative_space": "the ints and floats of every completed trial (num_layers, units_0, learning_rate)",
+        "independent_sampler": "optuna.samplers.RandomSampler (optimizer; units_i for i >= 1)",
+        "sampler_seed": SAMPLER_SEED,
+    }
+
+
+def make_oracle(space: Space, budget: Budget, seed: int, **kwargs: Any) -> OptunaOracle:
+    samplers = optuna_module("cmaes", INSTALL_HINT).samplers
+    size = popsize(budget)
+
+    def sampler(run_seed: int, trial_seed: int) -> Any:
+        return samplers.CmaEsSampler(
+            seed=trial_seed,
+            popsize=size,
+            n_startup_trials=STARTUP,
+            independent_sampler=random_sampler(trial_seed),
+            warn_independent_sampling=False,
+        )
+
+    return optuna_oracle(space, seed, budget.trials, make_sampler=sampler, options={"popsize": size}, **kwargs)
+
+
+STRATEGY = Strategy(
+    name="cmaes",
+    summary="Optuna's CmaEsSampler: CMA-ES over depth, first width and learning rate, the rest random",
+    make_oracle=make_oracle,
+    requires=("optuna", "cmaes"),
+    install_hint=INSTALL_HINT,
+    settings=settings,
+)
