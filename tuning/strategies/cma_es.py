@@ -1,11 +1,16 @@
 """CMA-ES: Optuna's ``CmaEsSampler`` (the ``cmaes`` library's CMA-ES) as a Keras Tuner oracle.
 
 * Optuna's relative space for CMA-ES is the intersection of the completed
-  trials' parameters, ints and floats only: here ``num_layers``, ``units_0``
-  and the learning rate (log-scaled by Optuna's transform).  The categorical
-  optimizer and the conditional widths ``units_1..4`` (active only when
-  ``num_layers > i``) are not in it: Optuna samples them with the sampler's
-  ``independent_sampler``, ``RandomSampler`` (its default, passed seeded).
+  trials' parameters, ints and floats only.  CMA-ES keeps one optimizer of
+  fixed dimension: asked only for active widths, the space shrinks as soon as
+  a trial has fewer layers than the first, and Optuna then falls back to
+  random sampling for the rest of the run.  So the oracle asks for every width
+  on every trial (``fixed_space``), and Keras Tuner trains only the active
+  ones: CMA-ES searches ``num_layers``, ``units_0..4`` and the learning rate
+  (log-scaled by Optuna's transform), a width being ignored where its layer
+  does not exist.  The categorical optimizer is not in the space (Optuna's
+  CMA-ES takes ints and floats): the sampler's ``independent_sampler``,
+  ``RandomSampler`` (its default, passed seeded), draws it.
 * ``popsize`` is 4: Optuna's default, 4 + floor(3 ln 3) = 7, would leave the
   standard budget's 8 trials (one startup trial, then 7) a single generation,
   so the distribution would never be updated.  4 is the smallest population
@@ -41,8 +46,8 @@ def settings(space: Space, budget: Budget) -> dict[str, Any]:
         "sampler": "optuna.samplers.CmaEsSampler",
         "popsize": popsize(budget),
         "n_startup_trials": STARTUP,
-        "relative_space": "the ints and floats of every completed trial (num_layers, units_0, learning_rate)",
-        "independent_sampler": "optuna.samplers.RandomSampler (optimizer; units_i for i >= 1)",
+        "relative_space": "num_layers, every units_i (asked on every trial, trained where active), learning_rate",
+        "independent_sampler": "optuna.samplers.RandomSampler (the optimizer: categorical)",
         "sampler_seed": SAMPLER_SEED,
     }
 
@@ -60,7 +65,8 @@ def make_oracle(space: Space, budget: Budget, seed: int, **kwargs: Any) -> Optun
             warn_independent_sampling=False,
         )
 
-    return optuna_oracle(space, seed, budget.trials, make_sampler=sampler, options={"popsize": size}, **kwargs)
+    options = {"popsize": size, "fixed_space": True}
+    return optuna_oracle(space, seed, budget.trials, make_sampler=sampler, options=options, fixed_space=True, **kwargs)
 
 
 STRATEGY = Strategy(

@@ -143,6 +143,7 @@ class OptunaOracle(kt.Oracle):
         make_pruner: PrunerFactory | None = None,
         max_epochs: int | None = None,
         options: dict[str, Any] | None = None,
+        fixed_space: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(
@@ -161,6 +162,10 @@ class OptunaOracle(kt.Oracle):
         self.make_pruner = make_pruner
         self.max_epochs = max_epochs  # the last epoch a trial trains: no pruning decision there
         self.options = dict(options or {})
+        # Ask Optuna for inactive hyperparameters too (Keras Tuner gets the active ones only), so the sampler sees
+        # one fixed space: CMA-ES keeps one optimizer of fixed dimension and falls back to random sampling for
+        # good once the space it saw shrinks (a trial with fewer layers).
+        self.fixed_space = bool(fixed_space)
         self._optuna = optuna_module()
         self._numbers: dict[str, int] = {}  # Keras Tuner trial id -> Optuna trial number
         self._asked: dict[str, Any] = {}  # Keras Tuner trial id -> the Optuna trial still running
@@ -207,6 +212,8 @@ class OptunaOracle(kt.Oracle):
             for hp in self.hyperparameters.space:
                 hps.merge([hp])
                 if not hps.is_active(hp):
+                    if self.fixed_space and not isinstance(hp, HP.Fixed):
+                        _suggest(trial, hp.name, distribution(hp))
                     continue
                 value = hp.value if isinstance(hp, HP.Fixed) else _suggest(trial, hp.name, distribution(hp))
                 hps.values[hp.name] = value
@@ -262,6 +269,7 @@ class OptunaOracle(kt.Oracle):
                 "intermediate": {str(k): v for k, v in frozen[n].intermediate_values.items()},
                 "system_attrs": dict(frozen[n].system_attrs),
                 "pruned": trial_id in self.pruned,
+                "params": dict(frozen[n].params),  # inactive ones included, with fixed_space
             }
             for trial_id, n in self._numbers.items()
             if n in frozen
@@ -286,10 +294,11 @@ class OptunaOracle(kt.Oracle):
                 self.study._storage.set_study_system_attr(self.study._study_id, key, value)  # no public setter
             for trial_id in self.start_order:
                 kt_trial = self.trials[trial_id]
-                values = kt_trial.hyperparameters.values  # the active ones only, as populate_space gave them
+                saved = kept.get(trial_id, {})
+                # the active ones only, as populate_space gave them; or all Optuna was asked for, as saved
+                values = saved.get("params") or kt_trial.hyperparameters.values
                 dists = self.distributions(values)
                 state_, value = self._outcome(kt_trial)
-                saved = kept.get(trial_id, {})
                 intermediate = {int(k): v for k, v in saved.get("intermediate", {}).items()}
                 if state_ == optuna.trial.TrialState.PRUNED and intermediate:
                     value = intermediate[max(intermediate)]  # what tell gave it

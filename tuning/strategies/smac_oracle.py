@@ -11,7 +11,7 @@
 * SMAC minimises a cost: it is told 1 - validation accuracy; a failed trial
   the scenario's ``crash_cost`` (1, an accuracy of 0).  A trial the budget
   never ran is not told (the search ends there).
-* The scenario is not deterministic (``deterministic=False``): a trial's
+* The scenario is not deterministic (``deterministic=False``, the default here): a trial's
   weights and shuffling follow its own seed, so the same configuration scores
   differently, and SMAC's intensification re-evaluates incumbents (its own
   ``seed`` per evaluation is not passed on: our trials are seeded by their id).
@@ -152,6 +152,7 @@ class SmacOracle(kt.Oracle):
         facade: str = "hpo",
         max_epochs: int = 1,
         eta: int = 3,
+        deterministic: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(
@@ -163,6 +164,7 @@ class SmacOracle(kt.Oracle):
             raise ValueError(f"facade {facade!r}: one of {', '.join(FACADES)}")
         self.smac_seed = int(self.seed)
         self.facade, self.max_epochs, self.eta = facade, int(max_epochs), int(eta)
+        self.deterministic = bool(deterministic)
         self._smac, self._cs = smac_modules("smac")
         self._output = tempfile.mkdtemp(prefix="smac-")
         weakref.finalize(self, shutil.rmtree, self._output, True)
@@ -175,7 +177,7 @@ class SmacOracle(kt.Oracle):
         multi_fidelity = self.facade == "multi_fidelity"
         scenario = smac.Scenario(
             space,
-            deterministic=False,
+            deterministic=self.deterministic,
             n_trials=self.max_trials or 10**6,
             seed=self.smac_seed,
             crash_cost=CRASH_COST,
@@ -239,7 +241,13 @@ class SmacOracle(kt.Oracle):
     # -- resume -------------------------------------------------------------------
     def get_state(self) -> dict[str, Any]:
         state = super().get_state()
-        state["smac"] = {"seed": self.smac_seed, "facade": self.facade, "max_epochs": self.max_epochs, "eta": self.eta}
+        state["smac"] = {
+            "seed": self.smac_seed,
+            "facade": self.facade,
+            "max_epochs": self.max_epochs,
+            "eta": self.eta,
+            "deterministic": self.deterministic,
+        }
         return state
 
     def set_state(self, state: dict[str, Any]) -> None:
@@ -247,7 +255,7 @@ class SmacOracle(kt.Oracle):
         super().set_state(state)
         saved = state["smac"]
         self.smac_seed, self.facade = saved["seed"], saved["facade"]
-        self.max_epochs, self.eta = saved["max_epochs"], saved["eta"]
+        self.max_epochs, self.eta, self.deterministic = saved["max_epochs"], saved["eta"], saved["deterministic"]
         self.optimizer = self._new_optimizer()
         self._infos = {}
         for trial_id in self.start_order:
