@@ -188,6 +188,10 @@ def test_smac_intensifies_by_re_evaluating_configurations(tmp_path: Path) -> Non
     """SMAC's intensifier runs an incumbent or a challenger again on new seeds, at most max_config_calls (3) times."""
     needs_smac()
     done = run(strategies.get("smac").make_oracle(SPACE, MANY, 0), tmp_path)
+    from smac.model.random_forest.random_forest import RandomForest
+
+    model = done.oracle.optimizer._model  # the facade's model: scikit-learn's forest, fitted (no pyrfr needed)
+    assert isinstance(model, RandomForest) and model._rf is not None
     counts: dict[str, int] = {}
     for r in done.records:
         counts[SPACE.key(r.hyperparameters)] = counts.get(SPACE.key(r.hyperparameters), 0) + 1

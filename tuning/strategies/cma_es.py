@@ -71,7 +71,7 @@ def make_oracle(space: Space, budget: Budget, seed: int, **kwargs: Any) -> Optun
 
 STRATEGY = Strategy(
     name="cmaes",
-    summary="Optuna's CmaEsSampler: CMA-ES over depth, first width and learning rate, the rest random",
+    summary="Optuna's CmaEsSampler: CMA-ES over depth, widths and learning rate (population 4), the optimizer random",
     make_oracle=make_oracle,
     requires=("optuna", "cmaes"),
     install_hint=INSTALL_HINT,

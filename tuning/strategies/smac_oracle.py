@@ -36,6 +36,7 @@ import contextlib
 import logging
 import shutil
 import tempfile
+import warnings
 import weakref
 from collections.abc import Iterator
 from typing import Any
@@ -127,12 +128,15 @@ def _plain(value: Any) -> Any:
 
 @contextlib.contextmanager
 def _quiet() -> Iterator[None]:
-    """SMAC logs its progress and every model refit at INFO/WARNING; our progress line says what matters."""
+    """SMAC logs its progress and every model refit at INFO/WARNING; our progress line says what matters.
+    In a Dask worker scikit-learn warns at every forest fit that it uses one job, as it does anyway here."""
     logger = logging.getLogger("smac")
     level = logger.level
     logger.setLevel(logging.ERROR)
     try:
-        yield
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Inside a Dask worker", category=UserWarning)
+            yield
     finally:
         logger.setLevel(level)
 
