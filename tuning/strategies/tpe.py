@@ -25,7 +25,14 @@ from tuning.core.budget import Budget
 from tuning.core.space import Space
 from tuning.strategies.base import Strategy
 from tuning.strategies.bayesian import initial_points
-from tuning.strategies.optuna_oracle import INSTALL_HINT, OptunaOracle, distribution, optuna_module, optuna_oracle
+from tuning.strategies.optuna_oracle import (
+    INSTALL_HINT,
+    SAMPLER_SEED,
+    OptunaOracle,
+    distribution,
+    optuna_module,
+    optuna_oracle,
+)
 
 __all__ = ["INSTALL_HINT", "STRATEGY", "TPEOracle", "distribution", "make_oracle", "settings", "tpe_oracle"]
 
@@ -56,7 +63,7 @@ def tpe_sampler_settings(budget: Budget) -> dict[str, Any]:
         "sampler": "optuna.samplers.TPESampler",
         "n_startup_trials": initial_points(budget),
         "multivariate": True,
-        "sampler_seed": "trial_seed(seed, trial index), one sampler per trial",
+        "sampler_seed": SAMPLER_SEED,
     }
 
 
