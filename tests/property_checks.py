@@ -222,7 +222,8 @@ def check_in_space(space: Space, values: Mapping[str, Any]) -> None:
 def check_budget(search: SearchLoop, budget: Budget) -> None:
     """Epochs trained never exceed the budget; nor do trials, for a strategy that trains every trial fully."""
     records = search.records
-    multi_fidelity = any("tuner/epochs" in p for p in proposals(search))
+    # A pruning oracle (ASHA, BOHB) stops trials early, and the epochs they save pay for more trials.
+    multi_fidelity = any("tuner/epochs" in p for p in proposals(search)) or getattr(search.oracle, "prunes", False)
     if not multi_fidelity:  # fixed fidelity: every trial is a full one, so the trial count is the budget's
         assert len(records) <= budget.trials, f"ran {len(records)} trials of {budget.trials}"
     assert search.epochs_used == sum(r.epochs for r in records), "epochs_used is not the sum of the trials' epochs"

@@ -204,7 +204,9 @@ def test_without_optuna_it_is_listed_unavailable_and_the_rest_works(
     monkeypatch.delitem(sys.modules, "tuning.strategies.tpe")
     tpe = strategies.get("tpe")  # the module imports without Optuna
     assert not tpe.available() and tpe.missing() == ["optuna"]
-    assert all(s.available() for s in strategies.all_strategies() if s.name != "tpe" and "optuna" not in s.requires)
+    others = [s for s in strategies.all_strategies() if "optuna" not in s.requires]  # every module imported
+    assert all(s.available() for s in others if not s.requires)  # Keras Tuner's own need nothing more
+    assert all("optuna" not in s.missing() for s in others)  # SMAC's lack only SMAC, where it is missing
 
     assert cli.main(["strategies"]) == 0
     line = next(ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("tpe "))
@@ -214,6 +216,11 @@ def test_without_optuna_it_is_listed_unavailable_and_the_rest_works(
         resolve("tpe", "smoke", 0)
     with pytest.raises(ImportError, match=re.escape(INSTALL_HINT)):
         tpe.make_oracle(SPACE, BUDGETS["smoke"], 0)
+    for other in strategies.all_strategies():  # every Optuna strategy lists, unavailable, and says how to install
+        if "optuna" in other.requires:
+            assert "optuna" in other.missing() and other.install_hint
+            with pytest.raises(ImportError, match=re.escape(other.install_hint)):
+                other.make_oracle(SPACE, BUDGETS["smoke"], 0)
 
 
 # -- the real thing, at the smoke budget -----------------------------------------------------

@@ -144,3 +144,21 @@ def test_scoring_on_several_threads_gives_the_same_numbers(monkeypatch: pytest.M
         results[threads] = scoring.score(weights, x, y)
     assert results[1] == results[2] == results[3]
     assert 0 < results[1][0] and 0 <= results[1][1] <= 1
+
+
+def test_a_report_that_says_stop_ends_the_trial_after_that_epoch() -> None:
+    """The per-epoch hook a pruner uses: each epoch's validation accuracy is reported as it is recorded, and
+    training stops after the epoch the hook says stop; the record counts only the epochs trained."""
+    heard: list[tuple[int, float]] = []
+
+    def stop_after_two(epoch: int, value: float) -> bool:
+        heard.append((epoch, value))
+        return epoch == 2
+
+    objective = KerasObjective(tiny_split(), SPACE, seed=0)
+    record = objective.evaluate("0", RMSPROP, epochs=5, initial_epoch=0, resume_from=None, report=stop_after_two)
+    assert [e for e, _ in heard] == [1, 2]
+    assert record.epochs == 2 and record.samples == 2 * 160
+    assert record.val_accuracy == [v for _, v in heard]
+    full = KerasObjective(tiny_split(), SPACE, seed=0).evaluate("0", RMSPROP, 5, 0, None, report=lambda e, v: False)
+    assert full.epochs == 5 and full.val_accuracy[:2] == record.val_accuracy  # the same trial, only shorter

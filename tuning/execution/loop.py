@@ -28,6 +28,7 @@ from tuning.core.records import TrialRecord
 from tuning.core.space import Space
 from tuning.objectives.base import Objective
 from tuning.strategies.keras_tuner_space import OBJECTIVE
+from tuning.strategies.optuna_oracle import PROGRESS_KEYS as OPTUNA_PROGRESS
 
 Progress = Callable[[TrialRecord, int, "SearchLoop"], None]
 Checkpoint = Callable[[dict[str, Any]], None]
@@ -54,6 +55,7 @@ ORACLE_PROGRESS = frozenset(
         "current_bracket",
         "current_iteration",
     }
+    | OPTUNA_PROGRESS  # the Optuna oracle's per-trial curves and sampler/pruner attributes
 )
 
 
@@ -152,7 +154,20 @@ class SearchLoop(kt.engine.base_tuner.BaseTuner):
         values = trial.hyperparameters.values
         config = self.space.active_values(values)
         epochs, initial, resume = trial_epochs(values, self.budget)
-        record = self.objective.evaluate(trial.trial_id, config, epochs, initial, resume)
+        if getattr(self.oracle, "prunes", False):  # a pruning oracle hears every epoch and may stop the trial
+            stopped: list[int] = []
+
+            def report(epoch: int, value: float) -> bool:
+                if self.oracle.report(trial.trial_id, epoch, value):
+                    stopped.append(epoch)
+                    return True
+                return False
+
+            record = self.objective.evaluate(trial.trial_id, config, epochs, initial, resume, report=report)
+            if stopped:
+                record.extra["pruned_at_epoch"] = stopped[0]
+        else:
+            record = self.objective.evaluate(trial.trial_id, config, epochs, initial, resume)
         self.records.append(record)
         self.epochs_used += record.epochs
         return {OBJECTIVE.name: record.score}

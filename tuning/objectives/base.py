@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from tuning.core.records import TrialRecord
 from tuning.core.space import Config
+
+# Called after each epoch a trial trains with (epoch, 1-based; validation accuracy after it); True stops the trial
+# there.  Optional: only a pruning strategy's search passes one (Optuna's report/should_prune, per epoch).
+EpochReport = Callable[[int, float], bool]
 
 
 class Objective(Protocol):
@@ -18,9 +23,16 @@ class Objective(Protocol):
     capabilities: frozenset[str]
 
     def evaluate(
-        self, trial_id: str, config: Config, epochs: int, initial_epoch: int, resume_from: str | None
+        self,
+        trial_id: str,
+        config: Config,
+        epochs: int,
+        initial_epoch: int,
+        resume_from: str | None,
+        report: EpochReport | None = None,
     ) -> TrialRecord:
-        """Train ``config`` from ``initial_epoch`` (continuing trial ``resume_from``) up to ``epochs``."""
+        """Train ``config`` from ``initial_epoch`` (continuing trial ``resume_from``) up to ``epochs``, or up to
+        the epoch after which ``report`` says stop; the record counts the epochs actually trained."""
         ...
 
     def test(self, trial_id: str, config: Config) -> tuple[float, float]:

@@ -16,6 +16,7 @@ from typing import Any
 
 from tuning.core.records import TrialRecord
 from tuning.core.space import Config, Space
+from tuning.objectives.base import EpochReport
 
 _OPTIMIZER_BONUS = {"adam": 0.04, "rmsprop": 0.03, "sgd": 0.0}
 
@@ -40,18 +41,30 @@ class SyntheticObjective:
         return max(0.0, min(1.0, self.quality(config) * (1.0 - math.exp(-epoch / 1.5))))
 
     def evaluate(
-        self, trial_id: str, config: Config, epochs: int, initial_epoch: int, resume_from: str | None
+        self,
+        trial_id: str,
+        config: Config,
+        epochs: int,
+        initial_epoch: int,
+        resume_from: str | None,
+        report: EpochReport | None = None,
     ) -> TrialRecord:
         self.space.validate(config)
-        self.final[trial_id] = (dict(config), epochs)
+        curve = []
+        for epoch in range(initial_epoch + 1, epochs + 1):
+            curve.append(self.accuracy(config, epoch))
+            if report is not None and report(epoch, curve[-1]):
+                break
+        reached = initial_epoch + len(curve)
+        self.final[trial_id] = (dict(config), reached)
         return TrialRecord(
             trial_id=trial_id,
             hyperparameters=dict(config),
-            val_accuracy=[self.accuracy(config, e) for e in range(initial_epoch + 1, epochs + 1)],
-            epochs=epochs - initial_epoch,
+            val_accuracy=curve,
+            epochs=len(curve),
             initial_epoch=initial_epoch,
             resumed_from=resume_from,
-            samples=(epochs - initial_epoch) * self.n_train,
+            samples=len(curve) * self.n_train,
         )
 
     def test(self, trial_id: str, config: Config) -> tuple[float, float]:

@@ -24,6 +24,13 @@ REGISTRY: dict[str, str] = {
     "hyperband": "tuning.strategies.hyperband",
     "hypergradient": "tuning.strategies.hypergradient",
     "tpe": "tuning.strategies.tpe",
+    "cmaes": "tuning.strategies.cma_es",
+    "qmc": "tuning.strategies.qmc",
+    "gp": "tuning.strategies.gp",
+    "asha": "tuning.strategies.asha",
+    "bohb": "tuning.strategies.bohb",
+    "smac": "tuning.strategies.smac_hpo",
+    "smac-mf": "tuning.strategies.smac_mf",
 }
 
 

@@ -260,7 +260,9 @@ def versions() -> dict[str, str | None]:
     import importlib.metadata as metadata
 
     out: dict[str, str | None] = {"python": platform.python_version(), "backend": name()}
-    for dist in ("tensorflow", "jax", "torch", "keras", "keras-tuner", "numpy", "scipy", "scikit-learn", "optuna"):
+    libraries = ("tensorflow", "jax", "torch", "keras", "keras-tuner", "numpy", "scipy", "scikit-learn", "optuna")
+    strategies = ("cmaes", "smac", "ConfigSpace")  # the strategies' own libraries (issue 18), for provenance
+    for dist in libraries + strategies:
         try:
             out[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:

@@ -32,7 +32,8 @@ from tuning.core.seeds import trial_seed
 from tuning.core.space import Config, SearchSpace
 from tuning.objectives.live import backend
 from tuning.objectives.live.data import Split
-from tuning.objectives.live.train import EpochTimer, clear_session
+from tuning.objectives.base import EpochReport
+from tuning.objectives.live.train import EpochTimer, ReportEachEpoch, clear_session
 from tuning.objectives.live.weights import TrialWeights
 
 BATCH_SIZE_NAME = "batch_size"  # a hyperparameter of this name sets fit's batch size
@@ -123,7 +124,13 @@ class HyperModelObjective:
             return self.build_fn(self.hyperparameters(config))
 
     def evaluate(
-        self, trial_id: str, config: Config, epochs: int, initial_epoch: int, resume_from: str | None
+        self,
+        trial_id: str,
+        config: Config,
+        epochs: int,
+        initial_epoch: int,
+        resume_from: str | None,
+        report: EpochReport | None = None,
     ) -> TrialRecord:
         started = time.perf_counter()
         clear_session()
@@ -134,6 +141,7 @@ class HyperModelObjective:
             model.set_weights(self.weights.get(resume_from))
         timer = EpochTimer()
         validation = PredictionValidation(self.split.x_val, self.split.y_val)
+        pruning = [ReportEachEpoch(report, validation)] if report is not None else []  # type: ignore[arg-type]
         model.fit(
             self.split.x_train,
             self.split.y_train,
@@ -142,10 +150,10 @@ class HyperModelObjective:
             initial_epoch=initial_epoch,
             shuffle=True,
             verbose=0,
-            callbacks=[timer, validation],  # the timer first: validation is not training
+            callbacks=[timer, validation, *pruning],  # the timer first: validation is not training
         )
         self.weights.put(trial_id, model.get_weights())
-        trained = epochs - initial_epoch
+        trained = len(validation.accuracy)  # epochs - initial_epoch, unless a pruner stopped it
         return TrialRecord(
             trial_id=trial_id,
             hyperparameters=dict(config),

@@ -21,6 +21,7 @@ import keras
 from tuning.core.records import TrialRecord
 from tuning.core.seeds import trial_seed
 from tuning.core.space import Config, Space
+from tuning.objectives.base import EpochReport
 from tuning.objectives.live import backend
 from tuning.objectives.live.curves import LearningCurves
 from tuning.objectives.live.data import Split
@@ -78,6 +79,19 @@ class EpochTimer(keras.callbacks.Callback):
     @property
     def compile_seconds(self) -> float | None:
         return self.compiled if self.measures_compile else None
+
+
+class ReportEachEpoch(keras.callbacks.Callback):
+    """Hands each epoch's validation accuracy to ``report`` (a pruner) and stops training when it says so:
+    Keras finishes the epoch and ``fit`` returns, as an ``EarlyStopping`` callback would stop it."""
+
+    def __init__(self, report: EpochReport, validation: EpochValidation) -> None:
+        super().__init__()
+        self.report, self.validation = report, validation
+
+    def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+        if self.report(epoch + 1, self.validation.accuracy[-1]):
+            self.model.stop_training = True
 
 
 class KerasObjective:
@@ -146,7 +160,13 @@ class KerasObjective:
         return self.variant.settings(self.space) if self.variant else {}
 
     def evaluate(
-        self, trial_id: str, config: Config, epochs: int, initial_epoch: int, resume_from: str | None
+        self,
+        trial_id: str,
+        config: Config,
+        epochs: int,
+        initial_epoch: int,
+        resume_from: str | None,
+        report: EpochReport | None = None,
     ) -> TrialRecord:
         started = time.perf_counter()
         clear_session()
@@ -161,6 +181,7 @@ class KerasObjective:
         curves = (
             [LearningCurves(timer.seconds, validation, self.split.x_test, self.split.y_test)] if self.curves else []
         )
+        pruning = [ReportEachEpoch(report, validation)] if report is not None else []
         model.fit(
             self.split.x_train,
             self.split.y_train,
@@ -169,10 +190,11 @@ class KerasObjective:
             initial_epoch=initial_epoch,
             shuffle=True,
             verbose=0,
-            callbacks=[timer, validation, *extra_callbacks, *curves],  # the timer first: validation is not training
+            # the timer first: validation is not training; the pruner last, when the epoch is recorded
+            callbacks=[timer, validation, *extra_callbacks, *curves, *pruning],
         )
         self.weights.put(trial_id, model.get_weights())
-        trained = epochs - initial_epoch
+        trained = len(validation.accuracy)  # epochs - initial_epoch, unless the pruner stopped it
         extra = self.variant.trial_extras(model, extra_callbacks) if self.variant else {}
         if curves:
             extra["curves"] = curves[0].epochs

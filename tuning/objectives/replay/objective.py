@@ -22,6 +22,7 @@ import numpy as np
 from tuning.core.budget import Budget
 from tuning.core.records import TrialRecord
 from tuning.core.space import Config, Space
+from tuning.objectives.base import EpochReport
 from tuning.objectives.replay.surrogate import Curve, Surrogate
 
 
@@ -43,7 +44,13 @@ class ReplayObjective:
         return time.perf_counter() - self.real_seconds + self.simulated_seconds
 
     def evaluate(
-        self, trial_id: str, config: Config, epochs: int, initial_epoch: int, resume_from: str | None
+        self,
+        trial_id: str,
+        config: Config,
+        epochs: int,
+        initial_epoch: int,
+        resume_from: str | None,
+        report: EpochReport | None = None,
     ) -> TrialRecord:
         started = time.perf_counter()
         self.space.validate(config)
@@ -53,6 +60,11 @@ class ReplayObjective:
             curve = self.curves[resume_from]
         else:
             curve = self.surrogate.draw(config, np.random.default_rng([self.seed, int(trial_id)]))
+        if report is not None:  # the drawn curve holds every epoch: stop after the one the pruner names
+            for epoch in range(initial_epoch + 1, epochs + 1):
+                if report(epoch, float(curve.val_accuracy[epoch - 1])):
+                    epochs = epoch
+                    break
         self.curves[trial_id], self.reached[trial_id] = curve, epochs
         seconds, train_seconds = curve.seconds(initial_epoch, epochs)
         self.simulated_seconds += seconds
