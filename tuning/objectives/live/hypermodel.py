@@ -30,9 +30,9 @@ import numpy as np
 from tuning.core.records import TrialRecord
 from tuning.core.seeds import trial_seed
 from tuning.core.space import Config, SearchSpace
+from tuning.objectives.base import EpochReport
 from tuning.objectives.live import backend
 from tuning.objectives.live.data import Split
-from tuning.objectives.base import EpochReport
 from tuning.objectives.live.train import EpochTimer, ReportEachEpoch, clear_session
 from tuning.objectives.live.weights import TrialWeights
 
