@@ -349,7 +349,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatu
 
 
 def _agreement(terminalreporter: pytest.TerminalReporter, sel: Selection) -> None:
-    """REPLAY.md, written and shown: the replay beside the committed live reference (``results/<budget>/``)."""
+    """REPLAY.md, written and shown: the replay beside the committed live reference (``results/<problem>/<budget>/``)."""
     from tuning.execution.replay import live_only
     from tuning.report.agreement import write_report
 

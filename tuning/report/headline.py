@@ -13,10 +13,12 @@ from tabulate import tabulate
 
 from tuning.core.errors import UsageError
 from tuning.report.command import build
+from tuning.report.significance import BETTER, EQUIVALENT, UNDECIDED, WORSE, Pair
 from tuning.report.statistics import ALPHA
 from tuning.report.tables import Section, summary_table
 
 BUDGET = "standard"
+PROBLEM = "mnist-mlp"
 BEGIN, END = "<!-- headline: begin -->", "<!-- headline: end -->"  # where the README holds it
 
 
@@ -24,8 +26,22 @@ def _p(p: float | None) -> str:
     return "n/a" if p is None else f"{p:.2g}" if p >= 0.001 else "< 0.001"
 
 
+def _pp(x: float | None) -> str:
+    return "n/a" if x is None else f"{100 * x:+.2f}"
+
+
+def _ci(pair: Pair, sign: int = 1) -> str:
+    """``+1.54 [+1.20, +1.88]``: the mean paired difference and its 95 % interval, in points (``sign`` -1: B - A)."""
+    low, high = pair.difference_interval.low, pair.difference_interval.high
+    if low is None or high is None or pair.mean_difference is None:
+        return _pp(None if pair.mean_difference is None else sign * pair.mean_difference)
+    a, b = sorted((sign * low, sign * high))
+    return f"{_pp(sign * pair.mean_difference)} [{_pp(a)}, {_pp(b)}]"
+
+
 def verdict(section: Section) -> str:
-    """What the Friedman test and the Holm-corrected pairwise tests decide, in one paragraph."""
+    """What the tests decide, in one paragraph: the Friedman test, then every pair as better, equivalent
+    (within the margin) or undecided, each difference with its 95 % interval (``docs/statistics.md``)."""
     f, names = section.friedman, [r.strategy for r in section.rows]
     seeds = len(f.seeds)
     out = [
@@ -36,30 +52,59 @@ def verdict(section: Section) -> str:
             else f"does not tell the {len(names)} strategies apart (p = {_p(f.p_chi2)})."
         )
     ]
-    significant = [p for p in section.pairs if p.significant]
-    if significant:
+    if not section.pairs:
+        return out[0]
+    margin = 100 * section.pairs[0].margin
+    out.append(
+        f"Each pair is judged against a margin of ±{margin:.1f} accuracy points (Holm over the "
+        f"{len(section.pairs)} pairs; differences are test-accuracy points, A − B, with 95 % intervals)."
+    )
+    better = [p for p in section.pairs if p.verdict in (BETTER, WORSE)]
+    if better:
         said = []
-        for pair in significant:
-            better, worse = (pair.a, pair.b) if (pair.mean_difference or 0) > 0 else (pair.b, pair.a)
-            won = max(pair.wins[0], pair.wins[2])
-            said.append(f"{better} beats {worse} ({won} of {len(pair.seeds)} seeds, Holm p {_p(pair.p_holm)})")
-        out.append(f"Significant after Holm's correction (α = {ALPHA}): {'; '.join(said)}.")
-    rest = len(section.pairs) - len(significant)
-    if rest:
-        out.append(
-            f"The other {rest} pair{'s are' if rest != 1 else ' is'} undecided at {seeds} seeds (Holm p ≥ {ALPHA}): "
-            "no difference shown, and none shown absent either."
-        )
+        for pair in better:
+            sign = 1 if pair.verdict == BETTER else -1
+            winner, loser = (pair.a, pair.b) if sign > 0 else (pair.b, pair.a)
+            said.append(f"{winner} over {loser} {_ci(pair, sign)}")
+        out.append(f"Better: {'; '.join(said)}.")
+    equivalent = [p for p in section.pairs if p.verdict == EQUIVALENT]
+    if equivalent:
+        said = [
+            f"{p.a} and {p.b} {_ci(p)}" + (f" ({p.trivial} by less than the margin)" if p.trivial else "")
+            for p in equivalent
+        ]
+        out.append(f"Equivalent within the margin: {'; '.join(said)}.")
+    undecided = [p for p in section.pairs if p.verdict == UNDECIDED]
+    if undecided:
+        lows = [p.difference_interval.low for p in undecided if p.difference_interval.low is not None]
+        highs = [p.difference_interval.high for p in undecided if p.difference_interval.high is not None]
+        detectable = [p.detectable for p in undecided if p.detectable is not None]
+        needed = [p.seeds_to_decide for p in undecided if p.seeds_to_decide is not None]
+        sentence = f"Undecided, not equal: the other {len(undecided)} pair{'s' if len(undecided) != 1 else ''}"
+        if lows and highs:
+            sentence += f", whose intervals reach from {_pp(min(lows))} to {_pp(max(highs))} points"
+        if detectable:
+            sentence += (
+                f"; {seeds} seeds detect only differences of {100 * min(detectable):.2f} to "
+                f"{100 * max(detectable):.2f} points"
+            )
+        if needed:
+            sentence += (
+                f", and deciding every one at the observed spread would take up to {max(needed)} seeds per strategy"
+            )
+        out.append(sentence + " (`tuning report DIR --plan`).")
     return " ".join(out)
 
 
-def headline(directory: Path, budget: str = BUDGET) -> str:
-    """The summary table (Markdown) of ``budget``'s live runs under ``directory``, and its verdict."""
+def headline(directory: Path, budget: str = BUDGET, problem: str = PROBLEM) -> str:
+    """The summary table (Markdown) of ``problem``'s live runs under ``directory`` at ``budget``, and its verdict."""
     sections = [
-        s for s in build(directory, warn=lambda _: None) if s.budget == budget and s.runs[0].result.mode == "live"
+        s
+        for s in build(directory, warn=lambda _: None)
+        if s.budget == budget and s.problem == problem and s.runs[0].result.mode == "live"
     ]
     if not sections:
-        raise UsageError(f"no live runs of the {budget} budget under {directory}")
+        raise UsageError(f"no live runs of problem {problem} at the {budget} budget under {directory}")
     section = sections[0]
     table = summary_table(section.rows)
     markdown = tabulate(table.rows, table.headers, tablefmt="github", disable_numparse=True, colalign=table.align)
@@ -70,9 +115,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tuning.report.headline", description=__doc__.split("\n")[0])
     parser.add_argument("directory", type=Path, help="the result files, e.g. results (the committed reference)")
     parser.add_argument("--budget", default=BUDGET, help=f"default: {BUDGET}")
+    parser.add_argument("--problem", default=PROBLEM, help=f"default: {PROBLEM}")
     args = parser.parse_args(argv)
     try:
-        sys.stdout.write(headline(args.directory, args.budget))
+        sys.stdout.write(headline(args.directory, args.budget, args.problem))
     except UsageError as e:
         print(f"tuning: error: {e}", file=sys.stderr)
         return 2

@@ -70,7 +70,7 @@ def seed_list(seeds: Iterable[int]) -> str:
 
 def files(runs: Sequence[ResultFile]) -> str:
     """Which files a table was made from, per folder, as a pattern and a count: sixty names said nothing a reader
-    checks, while ``results/standard/: 60 files {strategy}-seed{seed}.json`` with the names and seeds does."""
+    checks, while ``results/mnist-mlp/standard/: 60 files {strategy}-seed{seed}.json`` with the names and seeds does."""
     folders: dict[str, list[ResultFile]] = {}
     for run in sorted(runs, key=lambda r: str(r.path)):
         folders.setdefault(str(run.path.parent), []).append(run)

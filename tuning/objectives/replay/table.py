@@ -9,7 +9,7 @@ wall-clock (build, compile, training, validation; test scoring excluded);
 which plan entries asked for the configuration; and the recording's
 provenance (versions, device, commit, when).
 
-On disk, under ``results/replay/<budget>/``: ``table.jsonl.gz``, the sealed
+On disk, under ``results/<problem>/replay/<budget>/``: ``table.jsonl.gz``, the sealed
 table (sorted, gzip without a timestamp, so the same lines give the same
 bytes), and ``table.pending.jsonl``, the lines recorded since the last seal,
 appended and synced one by one so that a killed recording loses only the
