@@ -258,7 +258,7 @@ def test_a_pruned_trial_stops_on_its_drawn_curve(surrogate: Surrogate) -> None:
     """The per-epoch hook in replay: the drawn curve is reported epoch by epoch, the trial ends after the epoch
     the hook says stop, and its seconds and test score are those of the epoch it reached."""
     budget = BUDGETS["standard"]
-    standard = Surrogate(synthetic_table(configs=24, seeds=2, replicated=6, budget=budget))
+    standard = Surrogate(synthetic_table(configs=24, seeds=2, replicated=6, budget=budget), SPACE)
     config = list(SPACE.grid_points())[0]
     heard: list[tuple[int, float]] = []
 
@@ -266,9 +266,9 @@ def test_a_pruned_trial_stops_on_its_drawn_curve(surrogate: Surrogate) -> None:
         heard.append((epoch, value))
         return True
 
-    pruned = ReplayObjective(standard, budget, 0)
+    pruned = ReplayObjective(standard, budget, 0, SPACE)
     record = pruned.evaluate("0", config, 3, 0, None, report=stop_at_one)
-    whole = ReplayObjective(standard, budget, 0).evaluate("0", config, 3, 0, None)
+    whole = ReplayObjective(standard, budget, 0, SPACE).evaluate("0", config, 3, 0, None)
     assert heard == [(1, whole.val_accuracy[0])]
     assert record.epochs == 1 and record.val_accuracy == whole.val_accuracy[:1]
     assert record.seconds < whole.seconds and pruned.reached["0"] == 1
