@@ -192,6 +192,9 @@ def test_plan_prints_seeds_and_wall_clock_for_each_undecided_pair(
     assert "## Seed plan, problem mnist-mlp, budget smoke" in out and "| a " in out and "Seeds to add" in out
     assert main(["report", str(tmp_path), "--plan", "--margin", "5"]) == 0  # 5 pp: equivalent now
     assert "Every pair is decided" in capsys.readouterr().out
+    assert main(["report", str(tmp_path), "--plan", "--format", "csv"]) == 2  # the plan is Markdown only
+    err = capsys.readouterr().err
+    assert "--plan prints the seed plan alone" in err and len(err.strip().splitlines()) == 1
 
 
 def test_a_bad_margin_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:

@@ -75,6 +75,8 @@ def report(
     def warn(message: str) -> None:
         print(f"tuning: {message}", file=sys.stderr)
 
+    if plan and (fmt != "github" or table != "all" or plot is not None):
+        raise UsageError("--plan prints the seed plan alone, as Markdown: leave out --format, --table and --plot")
     sections = build(directory, warn, optimum=optimum, reference=reference, spread_pp=spread_pp, margin=margin)
     if plan:
         from tuning.report.plan import plans
