@@ -57,7 +57,7 @@ def test_model_is_the_configuration(config: Config) -> None:
 def test_invalid_configurations_rejected(case: tuple[str, Config]) -> None:
     _, config = case
     check_rejected(SPACE.validate, config)
-    check_rejected(build_model, config)  # validated before anything is built
+    check_rejected(lambda c: build_model(c, SPACE), config)  # validated before anything is built
 
 
 @pytest.mark.parametrize("kind, config", edge_cases(SPACE), ids=[k for k, _ in edge_cases(SPACE)])

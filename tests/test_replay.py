@@ -70,7 +70,7 @@ def test_plan_grid_live_and_sobol_seed_zero_first(tmp_path: Path) -> None:
     live = result_document("random", 0, 0.9, budget="smoke")
     live["trials"][0]["hyperparameters"] = {"num_layers": 2, "units_0": 64, "units_1": 96, "optimizer": "sgd",
                                             "learning_rate": 0.003}  # fmt: skip
-    write_atomic(tmp_path / "smoke" / "random-seed0.json", live)
+    write_atomic(tmp_path / "mnist-mlp" / "smoke" / "random-seed0.json", live)
     tasks = plan(SMOKE, configs=8, seeds=3, grid=2, live_dir=tmp_path)
     grid = [SPACE.key(c) for c in list(SPACE.grid_points())[:2]]
     seeds_of: dict[str, list[int]] = {}
