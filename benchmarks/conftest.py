@@ -112,8 +112,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="send the runs to an existing Dask cluster (tls://HOST:PORT or tcp://HOST:PORT) instead",
     )
     group.addoption("--force", action="store_true", help="rerun runs whose complete result file exists")
-    group.addoption("--mode", default="live", choices=("live", "replay"),
-                    help="live: train (default); replay: answer from the budget's replay table (tuning replay)")  # fmt: skip
+    group.addoption(
+        "--mode",
+        default="live",
+        choices=("live", "replay"),
+        help="live: train (default); replay: answer from the budget's replay table (tuning replay)",
+    )
     group.addoption("--table-dir", default=str(TABLES), help=f"replay tables in DIR/<budget>/ (default: {TABLES})")
     group.addoption(
         "--fresh", action="store_true", help="discard interrupted runs' work folders instead of continuing them"
@@ -354,8 +358,15 @@ def _agreement(terminalreporter: pytest.TerminalReporter, sel: Selection) -> Non
     from tuning.report.agreement import write_report
 
     try:
-        path = write_report(sel.budget, sel.results_dir, live_only(), "tox -e bench -- --mode replay",
-                            warn=terminalreporter.write_line, live_dir=Path("results"), problem=sel.problem_name)  # fmt: skip
+        path = write_report(
+            sel.budget,
+            sel.results_dir,
+            live_only(),
+            "tox -e bench -- --mode replay",
+            warn=terminalreporter.write_line,
+            live_dir=Path("results"),
+            problem=sel.problem_name,
+        )
     except UsageError as e:
         terminalreporter.write_line(str(e))
         return

@@ -57,7 +57,7 @@ def result_document(
             "validation": "images 2..3",
             "test": "all 10000 test images",
             "preprocessing": "float32 /255",
-        },  # fmt: skip
+        },
         "trials": trials,
         "best": {
             "trial_id": best["trial_id"],

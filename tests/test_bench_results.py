@@ -62,8 +62,22 @@ def test_the_readme_s_two_commands_in_order_on_a_fresh_clone(tmp_path: Path) -> 
         subprocess.run([*git, *command], cwd=clone, check=True, capture_output=True)
     env = {**os.environ, "PYTHONPATH": str(clone), "PYTHONHASHSEED": "0"}
     # tox.ini's bench command; one run, the calibration benchmark and the side by side, at the smoke budget.
-    bench = [sys.executable, "-m", "pytest", "benchmarks", "--capture=no", "--benchmark-autosave", "-p",
-             "no:cacheprovider", "--budget", "smoke", "--strategies", "random", "-k", "random or example or side_by_side"]  # fmt: skip
+    bench = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "benchmarks",
+        "--capture=no",
+        "--benchmark-autosave",
+        "-p",
+        "no:cacheprovider",
+        "--budget",
+        "smoke",
+        "--strategies",
+        "random",
+        "-k",
+        "random or example or side_by_side",
+    ]
     proc = subprocess.run(bench, cwd=clone, env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     written = sorted(p.name for p in (clone / "results" / "local" / "mnist-mlp" / "smoke").iterdir())
@@ -72,7 +86,16 @@ def test_the_readme_s_two_commands_in_order_on_a_fresh_clone(tmp_path: Path) -> 
     assert status.stdout == "", status.stdout
     # Then the README's second command: the tests that read the committed results, with the bench's files there.
     # Old: test_records read results/local/smoke/*.json too, and `tox -e py` failed after `tox -e bench`.
-    tests = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_records.py",
-             "tests/test_citation.py", "tests/test_readme.py"]  # fmt: skip
+    tests = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "tests/test_records.py",
+        "tests/test_citation.py",
+        "tests/test_readme.py",
+    ]
     proc = subprocess.run(tests, cwd=clone, env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]

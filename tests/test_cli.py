@@ -150,8 +150,9 @@ def test_a_run_by_hand_needs_no_tensorflow_and_writes_to_the_local_folder(tmp_pa
     code = "import sys; sys.modules['tensorflow'] = None; from tuning.cli import entry; sys.exit(entry())"
     env = {**os.environ, "PYTHONPATH": str(root), "KERAS_BACKEND": "jax"}
     args = ["run", "--strategy", "random", "--seed", "0", "--budget", "smoke"]
-    proc = subprocess.run([sys.executable, "-c", code, *args], cwd=tmp_path, env=env, capture_output=True, text=True,
-                          timeout=600)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-c", code, *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == str(Path("results", "local", "smoke", "random-seed0.json"))
     assert [p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.json")] == [
@@ -164,8 +165,13 @@ def test_the_tensorflow_backend_without_tensorflow_is_one_line(tmp_path: Path) -
     """TensorFlow is an extra: choosing it without installing it says how, instead of Keras's ImportError."""
     code = "import sys; sys.modules['tensorflow'] = None; from tuning.cli import entry; sys.exit(entry())"
     args = ["run", "--strategy", "random", "--seed", "0", "--budget", "smoke", "--results-dir", str(tmp_path)]
-    proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "KERAS_BACKEND": "tensorflow"})  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "KERAS_BACKEND": "tensorflow"},
+    )
     _one_error_line(proc, 2, "KERAS_BACKEND=tensorflow", "tuning[tensorflow]")
     assert not any(p.is_file() for p in tmp_path.rglob("*"))
 
@@ -247,6 +253,7 @@ def test_quiet_stderr_drops_cpp_log_lines_and_keeps_ours() -> None:
     env = {k: v for k, v in os.environ.items() if k != "TUNING_DEBUG"}
     quiet = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
     assert quiet.stderr.splitlines() == ["[random seed 0 smoke] trial 1", "tuning: error: one line"], quiet.stderr
-    loud = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
-                          env={**env, "TUNING_DEBUG": "1"})  # fmt: skip
+    loud = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env={**env, "TUNING_DEBUG": "1"}
+    )
     assert len(loud.stderr.splitlines()) == 5

@@ -50,8 +50,9 @@ def test_report_puts_a_local_folder_beside_the_reference(tmp_path: Path, capsys:
     assert code == 0, err
     assert "### Local against the reference (smoke)" in out and "Local device: CPU Test CPU" in out
     assert "beyond ±0.76 pp on seed(s) 0" in out and " 2/3 |" in out  # identical runs
-    code = main(["report", str(results / "local"), "--reference", str(results), "--table", "reference",
-                 "--spread", "3"])  # fmt: skip
+    code = main(
+        ["report", str(results / "local"), "--reference", str(results), "--table", "reference", "--spread", "3"]
+    )
     assert code == 0 and "within the cross-machine spread" in capsys.readouterr().out
     # Without a reference there is nothing to compare: one line, exit 2.
     assert main(["report", str(results / "local"), "--table", "reference"]) == 2

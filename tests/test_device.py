@@ -29,10 +29,21 @@ def test_the_wheelhouse_asks_for_what_the_project_declares() -> None:
 @pytest.mark.training
 def test_the_device_script_measures_on_the_cpu(tmp_path: Path) -> None:
     out = tmp_path / "device.json"
-    cmd = [sys.executable, "-m", "tuning.bench.device", "--quick", "--processes", "2", "--strategies", "random",
-           "--out", str(out)]  # fmt: skip
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900,
-                          env={**os.environ, "PYTHONHASHSEED": "0"})  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "tuning.bench.device",
+        "--quick",
+        "--processes",
+        "2",
+        "--strategies",
+        "random",
+        "--out",
+        str(out),
+    ]
+    proc = subprocess.run(
+        cmd, cwd=ROOT, capture_output=True, text=True, timeout=900, env={**os.environ, "PYTHONHASHSEED": "0"}
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     doc = json.loads(out.read_text())
     assert doc["kind"] == "device" and doc["quick"] and doc["throughput"]["device"]["kind"] == "CPU"

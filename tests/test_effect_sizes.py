@@ -73,8 +73,12 @@ def test_verdicts_better_worse_equivalent_undecided() -> None:
     tiny = list(BASE + np.round(NOISE / 10, 4))  # within 0.1 pp of BASE on every seed: equivalent
     big = list(BASE + 0.02 + np.round(NOISE / 4, 4))  # 2 pp above on every seed: better
     noisy = list(BASE + np.round(NOISE * 3, 4))  # +-1.2 pp either way: neither shown
-    pairs = {(p.a, p.b): p for p in pairwise(runs({"big": big, "base": list(BASE), "tiny": tiny, "noisy": noisy}),
-                                              ["big", "base", "tiny", "noisy"])}  # fmt: skip
+    pairs = {
+        (p.a, p.b): p
+        for p in pairwise(
+            runs({"big": big, "base": list(BASE), "tiny": tiny, "noisy": noisy}), ["big", "base", "tiny", "noisy"]
+        )
+    }
     assert pairs["base", "tiny"].verdict == EQUIVALENT
     assert pairs["big", "base"].verdict == BETTER
     assert pairs["base", "noisy"].verdict == UNDECIDED and pairs["base", "noisy"].seeds_to_decide is not None

@@ -100,8 +100,9 @@ def _variant(name: str) -> Any:
 
         def make(sp: Any, b: Any, s: int) -> Any:
             p = hyperband.plan(b)
-            return kt.oracles.HyperbandOracle(max_epochs=p.max_epochs, factor=p.factor + 1,
-                                              hyperband_iterations=p.iterations, **oracle_args(sp, s))  # fmt: skip
+            return kt.oracles.HyperbandOracle(
+                max_epochs=p.max_epochs, factor=p.factor + 1, hyperband_iterations=p.iterations, **oracle_args(sp, s)
+            )
 
         return dataclasses.replace(base, make_oracle=make)
     if name == "random:seedless":  # every run proposes as seed 0 does

@@ -47,8 +47,11 @@ def test_the_stated_default_backend_is_the_one_a_run_gets() -> None:
 
 
 def test_the_budgets_table_is_the_code_s() -> None:
-    rows = re.findall(r"^\| (smoke|standard|paper|\w+) \| ([\d,]+) / ([\d,]+) \| (\d+) \| (\d+) \| (\d+) \| (.+) \|$",
-                      README, re.MULTILINE)  # fmt: skip
+    rows = re.findall(
+        r"^\| (smoke|standard|paper|\w+) \| ([\d,]+) / ([\d,]+) \| (\d+) \| (\d+) \| (\d+) \| (.+) \|$",
+        README,
+        re.MULTILINE,
+    )
     table = {r[0]: (int(r[1].replace(",", "")), int(r[2].replace(",", "")), *map(int, r[3:6]), r[6]) for r in rows}
     code = {b.name: (b.n_train, b.n_val, b.epochs, b.trials, b.epoch_budget, _seeds(b.seeds)) for b in BUDGETS.values()}
     assert table == code

@@ -68,8 +68,13 @@ def test_a_larger_sobol_sample_extends_a_smaller_one() -> None:
 
 def test_plan_grid_live_and_sobol_seed_zero_first(tmp_path: Path) -> None:
     live = result_document("random", 0, 0.9, budget="smoke")
-    live["trials"][0]["hyperparameters"] = {"num_layers": 2, "units_0": 64, "units_1": 96, "optimizer": "sgd",
-                                            "learning_rate": 0.003}  # fmt: skip
+    live["trials"][0]["hyperparameters"] = {
+        "num_layers": 2,
+        "units_0": 64,
+        "units_1": 96,
+        "optimizer": "sgd",
+        "learning_rate": 0.003,
+    }
     write_atomic(tmp_path / "mnist-mlp" / "smoke" / "random-seed0.json", live)
     tasks = plan(SMOKE, configs=8, seeds=3, grid=2, live_dir=tmp_path)
     grid = [SPACE.key(c) for c in list(SPACE.grid_points())[:2]]
@@ -178,8 +183,10 @@ def test_seed_noise_comes_from_configurations_at_the_same_accuracy_level() -> No
         for r in lines
     ]
     surrogate = Surrogate(lines, SPACE)
-    config = max((SPACE.from_unit([u] * SPACE.dimensions()) for u in np.linspace(0.05, 0.95, 19)),
-                 key=lambda c: surrogate.predict([c])[0][0, SMOKE.epochs - 1])  # fmt: skip
+    config = max(
+        (SPACE.from_unit([u] * SPACE.dimensions()) for u in np.linspace(0.05, 0.95, 19)),
+        key=lambda c: surrogate.predict([c])[0][0, SMOKE.epochs - 1],
+    )
     level = surrogate.predict([config])[0][0, SMOKE.epochs - 1]
     assert abs(level - float(np.mean([r.column("val_accuracy")[-1] for r in lines if r.key == unstable.key]))) > 0.1
     for k in range(50):
@@ -277,8 +284,14 @@ def test_a_pruned_trial_stops_on_its_drawn_curve(surrogate: Surrogate) -> None:
 def test_skipping_keras_tuners_saves_changes_no_trial(surrogate: Surrogate) -> None:
     saved, _ = _search("random", 1, surrogate, persist=True)
     with tempfile.TemporaryDirectory() as directory:
-        loop = SearchLoop(strategies.get("random").make_oracle(SPACE, SMOKE, 1), ReplayObjective(surrogate, SMOKE, 1, SPACE),
-                          SPACE, SMOKE, directory, persist=False)  # fmt: skip
+        loop = SearchLoop(
+            strategies.get("random").make_oracle(SPACE, SMOKE, 1),
+            ReplayObjective(surrogate, SMOKE, 1, SPACE),
+            SPACE,
+            SMOKE,
+            directory,
+            persist=False,
+        )
         loop.search()
         assert not list(Path(directory).rglob("*.json"))
     unsaved, _ = _search("random", 1, surrogate, persist=False)
@@ -389,8 +402,21 @@ def test_an_unreachable_scheduler_is_one_line(
     from tuning.execution import engine
 
     monkeypatch.setattr(engine, "SCHEDULER_TIMEOUT", "1s")
-    argv = ["record", "--budget", "smoke", "--configs", "1", "--seeds", "1", "--table-dir", str(tmp_path),
-            "--live-dir", str(tmp_path), "--scheduler", "tcp://127.0.0.1:1"]  # fmt: skip
+    argv = [
+        "record",
+        "--budget",
+        "smoke",
+        "--configs",
+        "1",
+        "--seeds",
+        "1",
+        "--table-dir",
+        str(tmp_path),
+        "--live-dir",
+        str(tmp_path),
+        "--scheduler",
+        "tcp://127.0.0.1:1",
+    ]
     _refused(argv, capsys, "tcp://127.0.0.1:1", "--scheduler")
     assert not list(tmp_path.rglob("*.jsonl*")), "a refused recording wrote a table"
 
@@ -402,8 +428,11 @@ def test_replay_without_a_table_or_a_fit_is_refused(tmp_path: Path, capsys: pyte
         table.append(tmp_path / "smoke", r)
     _refused(args, capsys, "tuning fit --budget smoke")
     _refused([*args, "--strategies", "hypergradient"], capsys, "live-only")
-    _refused(["record", "--budget", "smoke", "--configs", "2", "--seeds", "0", "--table-dir", str(tmp_path)], capsys,
-             "--seeds must be an integer >= 1")  # fmt: skip
+    _refused(
+        ["record", "--budget", "smoke", "--configs", "2", "--seeds", "0", "--table-dir", str(tmp_path)],
+        capsys,
+        "--seeds must be an integer >= 1",
+    )
     assert (
         not list((tmp_path / "mnist-mlp" / "replay").rglob("*.json"))
         if (tmp_path / "mnist-mlp" / "replay").exists()
@@ -431,14 +460,28 @@ def test_a_synthetic_round_trip_through_the_commands(tmp_path: Path, capsys: pyt
     for r in synthetic_table(configs=16, seeds=2, replicated=4, extra=grid):
         table.append(tmp_path / "smoke", r)
     assert main(["fit", "--budget", "smoke", "--models", "forest,knn", "--table-dir", str(tmp_path)]) == 0
-    argv = ["replay", "--budget", "smoke", "--seeds", "0-1", "--strategies", "grid,random", "--table-dir",
-            str(tmp_path), "--results-dir", str(tmp_path), "--quiet"]  # fmt: skip
+    argv = [
+        "replay",
+        "--budget",
+        "smoke",
+        "--seeds",
+        "0-1",
+        "--strategies",
+        "grid,random",
+        "--table-dir",
+        str(tmp_path),
+        "--results-dir",
+        str(tmp_path),
+        "--quiet",
+    ]
     assert main(argv) == 0
     files = sorted((tmp_path / "mnist-mlp" / "replay" / "smoke").glob("*-seed*.json"))
     assert [f.name for f in files] == ["grid-seed0.json", "grid-seed1.json", "random-seed0.json", "random-seed1.json"]
     first = {f.name: json.loads(f.read_text()) for f in files}
-    assert all(d["mode"] == "replay" and d["replay"]["surrogate"]["model"] in ("forest", "boosting", "knn")
-               for d in first.values())  # fmt: skip
+    assert all(
+        d["mode"] == "replay" and d["replay"]["surrogate"]["model"] in ("forest", "boosting", "knn")
+        for d in first.values()
+    )
     assert "# Replay of the smoke budget" in (tmp_path / "mnist-mlp" / "replay" / "smoke" / "REPLAY.md").read_text()
     assert main(argv) == 0
     again = {f.name: json.loads(f.read_text()) for f in files}

@@ -18,8 +18,23 @@ SMOKE = BUDGETS["smoke"]
 @pytest.mark.training
 def test_record_fit_replay_round_trip(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     tables, results = tmp_path / "tables", tmp_path / "results"
-    record = ["record", "--budget", "smoke", "--configs", "2", "--seeds", "2", "--grid", "2", "--workers", "2",
-              "--table-dir", str(tables), "--live-dir", str(tmp_path / "no-live-runs")]  # fmt: skip
+    record = [
+        "record",
+        "--budget",
+        "smoke",
+        "--configs",
+        "2",
+        "--seeds",
+        "2",
+        "--grid",
+        "2",
+        "--workers",
+        "2",
+        "--table-dir",
+        str(tables),
+        "--live-dir",
+        str(tmp_path / "no-live-runs"),
+    ]
     assert main(record) == 0
     lines = table.read_table(tables / "smoke", SMOKE, SPACE)
     # grid points 2 x 2 seeds, the first Sobol point (a quarter of 2, rounded up) x 2, the second x 1
@@ -39,11 +54,37 @@ def test_record_fit_replay_round_trip(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "recorded 0 " in capsys.readouterr().err
     assert len(table.read_table(tables / "smoke", SMOKE, SPACE)) == 7
 
-    assert main(["fit", "--budget", "smoke", "--models", "forest,knn", "--table-dir", str(tables),
-                 "--live-dir", str(tmp_path / "no-live-runs")]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "fit",
+                "--budget",
+                "smoke",
+                "--models",
+                "forest,knn",
+                "--table-dir",
+                str(tables),
+                "--live-dir",
+                str(tmp_path / "no-live-runs"),
+            ]
+        )
+        == 0
+    )
     assert (tables / "smoke" / "SURROGATE.md").exists()
-    replay = ["replay", "--budget", "smoke", "--seeds", "0-2", "--strategies", "grid,random,hyperband",
-              "--table-dir", str(tables), "--results-dir", str(results), "--quiet"]  # fmt: skip
+    replay = [
+        "replay",
+        "--budget",
+        "smoke",
+        "--seeds",
+        "0-2",
+        "--strategies",
+        "grid,random,hyperband",
+        "--table-dir",
+        str(tables),
+        "--results-dir",
+        str(results),
+        "--quiet",
+    ]
     assert main(replay) == 0
     files = sorted((results / "mnist-mlp" / "replay" / "smoke").glob("*-seed*.json"))
     assert len(files) == 9

@@ -101,9 +101,13 @@ def test_iqm_has_a_bootstrap_ci_equal_to_scipys(tmp_path: Path, capsys: pytest.C
     write_runs(tmp_path, {"a": values})
     (row,) = csv_table(capsys, tmp_path, "summary")
     expected = stats.bootstrap(
-        (np.array(values),), lambda x, axis: stats.trim_mean(x, 0.25, axis=axis), vectorized=True,
-        n_resamples=9_999, method="percentile", rng=0,
-    ).confidence_interval  # fmt: skip
+        (np.array(values),),
+        lambda x, axis: stats.trim_mean(x, 0.25, axis=axis),
+        vectorized=True,
+        n_resamples=9_999,
+        method="percentile",
+        rng=0,
+    ).confidence_interval
     assert row["iqm_interval"] == "95% CI"
     assert float(row["test_accuracy_iqm"]) == pytest.approx(stats.trim_mean(values, 0.25))
     assert float(row["iqm_interval_low"]) == pytest.approx(expected.low)
@@ -247,8 +251,15 @@ def test_markdown_has_every_table_and_a_provenance_footer(tmp_path: Path, capsys
     assert all(f"### {t} (smoke)" in out for t in titles)
     # Once per budget, not under each table (the same 10 lines 4 times over said nothing new).
     assert out.count("### Provenance (smoke)") == 1 and "Provenance of this table" not in out
-    for needle in ("2,000 training / 1,000 validation images", "epoch budget 6", "Seeds: 0, 1, 2", "Test CPU",
-                   "numpy 2.0.0", "0123456789ab (clean)", "MNIST from synthetic"):  # fmt: skip
+    for needle in (
+        "2,000 training / 1,000 validation images",
+        "epoch budget 6",
+        "Seeds: 0, 1, 2",
+        "Test CPU",
+        "numpy 2.0.0",
+        "0123456789ab (clean)",
+        "MNIST from synthetic",
+    ):
         assert needle in out, needle
     assert "torch" not in out  # libraries not installed are left out
     assert "|---" in out or "|:--" in out
@@ -276,14 +287,23 @@ def test_latex_compiles(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     write(tmp_path / "results", result("b", 9, 0.5))  # unequal seeds: the warning goes into the captions
     _, out, _ = report(capsys, tmp_path / "results", "--format", "latex", "--optimum", "smoke=0.9")
     document = "\n".join(
-        [r"\documentclass{article}", r"\usepackage{booktabs}", r"\usepackage{graphicx}", r"\begin{document}", out,
-         r"\end{document}"]
-    )  # fmt: skip
+        [
+            r"\documentclass{article}",
+            r"\usepackage{booktabs}",
+            r"\usepackage{graphicx}",
+            r"\begin{document}",
+            out,
+            r"\end{document}",
+        ]
+    )
     (tmp_path / "report.tex").write_text(document)
     proc = subprocess.run(
         [pdflatex, "-interaction=nonstopmode", "-halt-on-error", "report.tex"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert (tmp_path / "report.pdf").stat().st_size > 0
     log = (tmp_path / "report.log").read_text(errors="replace")
@@ -311,17 +331,43 @@ def test_time_table_sums_where_each_strategys_time_went(tmp_path: Path, capsys: 
     write_runs(tmp_path, {"b": [0.7]})
     (row,) = csv_table(capsys, tmp_path, "time")
     assert row["strategy"] == "a" and row["runs"] == "2" and row["runs_without_timings"] == "0"
-    got = {k: float(row[k]) for k in ("wall_clock_seconds", "step_seconds", "compile_seconds", "validation_seconds",
-                                      "rest_seconds", "wall_per_step", "wall_per_step_and_validation")}  # fmt: skip
+    got = {
+        k: float(row[k])
+        for k in (
+            "wall_clock_seconds",
+            "step_seconds",
+            "compile_seconds",
+            "validation_seconds",
+            "rest_seconds",
+            "wall_per_step",
+            "wall_per_step_and_validation",
+        )
+    }
     assert got == pytest.approx(
-        {"wall_clock_seconds": 21.0, "step_seconds": 4.5, "compile_seconds": 1.5, "validation_seconds": 0.75,
-         "rest_seconds": 14.25, "wall_per_step": 21 / 4.5, "wall_per_step_and_validation": 21 / 5.25}
-    )  # fmt: skip
+        {
+            "wall_clock_seconds": 21.0,
+            "step_seconds": 4.5,
+            "compile_seconds": 1.5,
+            "validation_seconds": 0.75,
+            "rest_seconds": 14.25,
+            "wall_per_step": 21 / 4.5,
+            "wall_per_step_and_validation": 21 / 5.25,
+        }
+    )
     _, out, _ = report(capsys, tmp_path, "--table", "time")
     assert "| a " in out and "| b " not in out and "Left out: 1 run(s) without these timings" in out
     (line,) = [line for line in out.splitlines() if line.startswith("| a ")]
-    assert [c.strip() for c in line.strip("|").split("|")] == ["a", "2", "21.0", "21.4", "7.1", "3.6", "67.9", "4.67",
-                                                                "4.00"]  # fmt: skip
+    assert [c.strip() for c in line.strip("|").split("|")] == [
+        "a",
+        "2",
+        "21.0",
+        "21.4",
+        "7.1",
+        "3.6",
+        "67.9",
+        "4.67",
+        "4.00",
+    ]
 
 
 def test_csv_without_a_table_is_refused_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -364,8 +410,11 @@ def test_mixed_budgets_get_one_section_each(tmp_path: Path, capsys: pytest.Captu
     assert "12,000 training" in standard and "12,000 training" not in smoke
     summary = csv_table(capsys, tmp_path, "summary")
     assert [(r["budget"], r["strategy"]) for r in summary] == [
-        ("smoke", "a"), ("smoke", "b"), ("standard", "a"), ("standard", "b"),
-    ]  # fmt: skip
+        ("smoke", "a"),
+        ("smoke", "b"),
+        ("standard", "a"),
+        ("standard", "b"),
+    ]
 
 
 # ----------------------------------------------------------------------------- plots
@@ -409,8 +458,10 @@ def test_best_so_far_curves_are_steps_averaged_over_seeds(tmp_path: Path) -> Non
     x, best = best_so_far(run, "epochs")
     assert list(x) == [2, 4, 6, 8] and np.isnan(best[0]) and list(best[1:]) == [0.8, 0.8, 0.9]
     assert list(on_grid(np.array([2.0, 4.0]), np.array([0.5, 0.6]), np.array([1.0, 2.0, 3.0, 9.0])))[1:] == [
-        0.5, 0.5, 0.6,
-    ]  # fmt: skip
+        0.5,
+        0.5,
+        0.6,
+    ]
     runs = [result_file("a", s, 0.9, scores=sc) for s, sc in enumerate([(0.8, 0.9), (0.7, 0.7, 0.95)])]
     grid, mean, low, high = strategy_curve(runs, "epochs")
     assert list(grid) == [2, 4, 6] and list(mean) == pytest.approx([0.75, 0.8, 0.925])
@@ -433,8 +484,11 @@ def test_regret_needs_a_sound_optimum(tmp_path: Path, capsys: pytest.CaptureFixt
     write_runs(tmp_path, RANKED, scores=(0.80, 0.85, 0.83))
     rows = csv_table(capsys, tmp_path, "anytime", "--optimum", "smoke=0.9")
     assert float(rows[0]["normalized_regret_final"]) == pytest.approx((0.9 - 0.85) / (0.9 - 0.80))
-    for optimum, message in (("smoke=0.84", "above the optimum"), ("paper=0.9", "has no runs of"),
-                             ("smoke=1.5", "BUDGET=ACCURACY")):  # fmt: skip
+    for optimum, message in (
+        ("smoke=0.84", "above the optimum"),
+        ("paper=0.9", "has no runs of"),
+        ("smoke=1.5", "BUDGET=ACCURACY"),
+    ):
         try:
             code = main(["report", str(tmp_path), "--optimum", optimum])
         except SystemExit as e:

@@ -134,8 +134,12 @@ def test_damaged_weights_are_found_on_resume_and_trained_again(
     args = ["run", "--strategy", name, "--seed", "0", "--budget", BUDGET.name, "--results-dir", str(results)]
     work = work_path(results, BUDGET.name, name, 0)
     last = len(reference["trials"]) - 1
-    proc = subprocess.Popen([sys.executable, "-m", "tuning", *args], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, env={**os.environ, "PYTHONHASHSEED": "0"})  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tuning", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONHASHSEED": "0"},
+    )
     try:  # killed once every trial but the last is checkpointed: the last one and the test need their weights
         deadline = time.monotonic() + TIMEOUT
         while _checkpointed(work)[0] < last and proc.poll() is None and time.monotonic() < deadline:

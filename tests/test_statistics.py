@@ -144,8 +144,10 @@ def test_pairwise_p_values_are_holm_corrected_over_all_pairs_tested() -> None:
     """Old: up to 15 raw p-values, no correction."""
     rng = np.random.default_rng(2)
     base = rng.normal(0.95, 0.004, 12)
-    accuracies = {name: list(np.round(base + shift + rng.normal(0, 0.002, 12), 4))
-                  for name, shift in (("a", 0.006), ("b", 0.003), ("c", 0.0), ("d", 0.0))}  # fmt: skip
+    accuracies = {
+        name: list(np.round(base + shift + rng.normal(0, 0.002, 12), 4))
+        for name, shift in (("a", 0.006), ("b", 0.003), ("c", 0.0), ("d", 0.0))
+    }
     pairs = pairwise(runs(accuracies), list(accuracies))
     raw = np.array([p.p_value for p in pairs])
     order = np.argsort(raw)
@@ -236,8 +238,9 @@ def test_statistics_scale_to_hundreds_of_seeds() -> None:
     rng = np.random.default_rng(4)
 
     def seconds(n: int) -> float:
-        accuracies = {name: list(np.round(rng.normal(0.95 + 0.001 * k, 0.005, n), 4))
-                      for k, name in enumerate("abcdef")}  # fmt: skip
+        accuracies = {
+            name: list(np.round(rng.normal(0.95 + 0.001 * k, 0.005, n), 4)) for k, name in enumerate("abcdef")
+        }
         files = runs(accuracies)
         start = time.perf_counter()
         Section(files)

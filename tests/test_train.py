@@ -61,8 +61,13 @@ def test_a_restarted_model_trains_like_a_new_one() -> None:
     reusing.build = counted  # type: ignore[method-assign]
     faster = {**ADAM, "learning_rate": 4e-3}
     other = {**RMSPROP, "learning_rate": 1e-4}
-    plan = [("0", ADAM, 2, 0, None), ("1", RMSPROP, 2, 0, None), ("2", faster, 2, 0, None),
-            ("3", faster, 3, 2, "2"), ("4", other, 2, 0, None)]  # fmt: skip
+    plan = [
+        ("0", ADAM, 2, 0, None),
+        ("1", RMSPROP, 2, 0, None),
+        ("2", faster, 2, 0, None),
+        ("3", faster, 3, 2, "2"),
+        ("4", other, 2, 0, None),
+    ]
     records = {tid: reusing.evaluate(tid, c, epochs, first, source) for tid, c, epochs, first, source in plan}
     assert [c["optimizer"] for c in builds] == ["adam", "rmsprop"], "trials 2-4 should have restarted a model"
     compiled = [records[tid].compile_seconds for tid, *_ in plan]

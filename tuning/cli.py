@@ -98,8 +98,12 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     listed = sub.add_parser("strategies", help="list the strategies, a line each (with --problem: which serve it)")
-    listed.add_argument("--problem", default=None, metavar="PROBLEM",
-                        help="say which strategies can serve this problem, and why the others cannot")  # fmt: skip
+    listed.add_argument(
+        "--problem",
+        default=None,
+        metavar="PROBLEM",
+        help="say which strategies can serve this problem, and why the others cannot",
+    )
     sub.add_parser("problems", help="list the problems, a line each, with the objectives each offers")
 
     report = sub.add_parser("report", help="tables (and plots) from the result files under DIR, one section per budget")
@@ -165,12 +169,25 @@ def _parser() -> argparse.ArgumentParser:
         "quality",
         help="replay each strategy on many seeds and test its accuracy's equivalence with the committed baseline",
     )
-    quality.add_argument("--baseline", type=Path, default=Path("results/baseline/quality.json"), metavar="FILE",
-                         help="default: results/baseline/quality.json")  # fmt: skip
-    quality.add_argument("--table-dir", type=Path, default=None, metavar="DIR",
-                         help="the replay tables live in DIR/<budget>/ (default: results/mnist-mlp/replay)")  # fmt: skip
-    quality.add_argument("--write", action="store_true",
-                         help="refresh FILE from the committed replay files in DIR/standard/ (on purpose only)")  # fmt: skip
+    quality.add_argument(
+        "--baseline",
+        type=Path,
+        default=Path("results/baseline/quality.json"),
+        metavar="FILE",
+        help="default: results/baseline/quality.json",
+    )
+    quality.add_argument(
+        "--table-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="the replay tables live in DIR/<budget>/ (default: results/mnist-mlp/replay)",
+    )
+    quality.add_argument(
+        "--write",
+        action="store_true",
+        help="refresh FILE from the committed replay files in DIR/standard/ (on purpose only)",
+    )
     _replay_parsers(sub, BUDGETS)
     return parser
 
@@ -203,30 +220,62 @@ def _replay_parsers(sub: argparse._SubParsersAction, budgets: Sequence[str]) -> 
         _problem_option(p, problems, replay=True)
 
     def table_dir(p: argparse.ArgumentParser, default: Path = REFERENCE_TABLES) -> None:
-        p.add_argument("--table-dir", type=Path, default=default, metavar="DIR",
-                       help=f"the tables live in DIR/<budget>/ (default: {default})")  # fmt: skip
+        p.add_argument(
+            "--table-dir",
+            type=Path,
+            default=default,
+            metavar="DIR",
+            help=f"the tables live in DIR/<budget>/ (default: {default})",
+        )
 
     def workers(p: argparse.ArgumentParser) -> None:
         p.add_argument(
-            "--workers", type=int, default=1, metavar="W",
+            "--workers",
+            type=int,
+            default=1,
+            metavar="W",
             help="local single-threaded Dask worker processes to spread the work over (default 1: this process)",
-        )  # fmt: skip
-        p.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                       help="an existing Dask cluster instead (tcp:// or tls://HOST:PORT; see Scaling out)")  # fmt: skip
+        )
+        p.add_argument(
+            "--scheduler",
+            default=None,
+            metavar="ADDRESS",
+            help="an existing Dask cluster instead (tcp:// or tls://HOST:PORT; see Scaling out)",
+        )
 
     record = sub.add_parser(
         "record", help="train configurations into the budget's replay table (resumable: run it again to continue)"
     )
     budget_and_problem(record)
     record.add_argument("--configs", type=int, required=True, metavar="N", help="Sobol points of the whole space")
-    record.add_argument("--seeds", type=int, required=True, metavar="K",
-                        help="seeds 0..K-1 for grid and live configurations and a quarter of the Sobol points")  # fmt: skip
-    record.add_argument("--grid", type=int, default=None, metavar="G",
-                        help="the grid strategy's first G points (default: as far as any budget reaches)")  # fmt: skip
-    record.add_argument("--live-dir", type=Path, default=REFERENCE_RESULTS, metavar="DIR",
-                        help=f"configurations tried by the live runs in DIR/<problem>/<budget>/ (default: {REFERENCE_RESULTS})")  # fmt: skip
-    record.add_argument("--max-minutes", type=float, default=None, metavar="M",
-                        help="start no training after M minutes (a chunk); run again to continue")  # fmt: skip
+    record.add_argument(
+        "--seeds",
+        type=int,
+        required=True,
+        metavar="K",
+        help="seeds 0..K-1 for grid and live configurations and a quarter of the Sobol points",
+    )
+    record.add_argument(
+        "--grid",
+        type=int,
+        default=None,
+        metavar="G",
+        help="the grid strategy's first G points (default: as far as any budget reaches)",
+    )
+    record.add_argument(
+        "--live-dir",
+        type=Path,
+        default=REFERENCE_RESULTS,
+        metavar="DIR",
+        help=f"configurations tried by the live runs in DIR/<problem>/<budget>/ (default: {REFERENCE_RESULTS})",
+    )
+    record.add_argument(
+        "--max-minutes",
+        type=float,
+        default=None,
+        metavar="M",
+        help="start no training after M minutes (a chunk); run again to continue",
+    )
     record.add_argument("--label", default=None, help="a note kept in every line's provenance, e.g. pilot")
     table_dir(record, LOCAL_TABLES)
     workers(record)
@@ -236,20 +285,36 @@ def _replay_parsers(sub: argparse._SubParsersAction, budgets: Sequence[str]) -> 
     )
     budget_and_problem(fit)
     table_dir(fit, LOCAL_TABLES)
-    fit.add_argument("--live-dir", type=Path, default=REFERENCE_RESULTS, metavar="DIR",
-                     help="hold out each strategy's configurations from the live runs in DIR/<problem>/<budget>/")  # fmt: skip
-    fit.add_argument("--models", type=_names, default=None, metavar="A,B",
-                     help="candidate models (default: forest, boosting, knn)")  # fmt: skip
+    fit.add_argument(
+        "--live-dir",
+        type=Path,
+        default=REFERENCE_RESULTS,
+        metavar="DIR",
+        help="hold out each strategy's configurations from the live runs in DIR/<problem>/<budget>/",
+    )
+    fit.add_argument(
+        "--models", type=_names, default=None, metavar="A,B", help="candidate models (default: forest, boosting, knn)"
+    )
 
     replay = sub.add_parser(
         "replay", help="replay strategies against the budget's table and surrogate, one result file per seed"
     )
     budget_and_problem(replay)
     replay.add_argument("--seeds", required=True, type=_seeds, metavar="SEEDS", help="e.g. 0-199 or 0,1,2")
-    replay.add_argument("--strategies", type=_names, default=None, metavar="A,B",
-                        help="default: every available strategy a replay can answer (hypergradient is live-only)")  # fmt: skip
-    replay.add_argument("--results-dir", type=Path, default=LOCAL_RESULTS, metavar="DIR",
-                        help=f"result files go under DIR/<problem>/replay/<budget>/ (default: {LOCAL_RESULTS})")  # fmt: skip
+    replay.add_argument(
+        "--strategies",
+        type=_names,
+        default=None,
+        metavar="A,B",
+        help="default: every available strategy a replay can answer (hypergradient is live-only)",
+    )
+    replay.add_argument(
+        "--results-dir",
+        type=Path,
+        default=LOCAL_RESULTS,
+        metavar="DIR",
+        help=f"result files go under DIR/<problem>/replay/<budget>/ (default: {LOCAL_RESULTS})",
+    )
     replay.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     table_dir(replay)
     workers(replay)
@@ -258,10 +323,20 @@ def _replay_parsers(sub: argparse._SubParsersAction, budgets: Sequence[str]) -> 
         "agreement", help="REPLAY.md: the replay's summary and whether the live results fall inside its intervals"
     )
     budget_and_problem(agreement)
-    agreement.add_argument("--results-dir", type=Path, default=LOCAL_RESULTS, metavar="DIR",
-                           help=f"replays in DIR/<problem>/replay/<budget>/, REPLAY.md beside them (default: {LOCAL_RESULTS})")  # fmt: skip
-    agreement.add_argument("--live-dir", type=Path, default=REFERENCE_RESULTS, metavar="DIR",
-                           help=f"live runs in DIR/<problem>/<budget>/ (default: {REFERENCE_RESULTS}, the reference)")  # fmt: skip
+    agreement.add_argument(
+        "--results-dir",
+        type=Path,
+        default=LOCAL_RESULTS,
+        metavar="DIR",
+        help=f"replays in DIR/<problem>/replay/<budget>/, REPLAY.md beside them (default: {LOCAL_RESULTS})",
+    )
+    agreement.add_argument(
+        "--live-dir",
+        type=Path,
+        default=REFERENCE_RESULTS,
+        metavar="DIR",
+        help=f"live runs in DIR/<problem>/<budget>/ (default: {REFERENCE_RESULTS}, the reference)",
+    )
 
 
 def _seeds(text: str) -> list[int]:
@@ -310,8 +385,16 @@ def _replay(args: argparse.Namespace) -> int:
     from tuning.execution.replay import replay
 
     try:
-        paths = replay(args.budget, args.seeds, args.strategies, args.results_dir, args.table_dir, args.workers,
-                       None if args.quiet else _say, args.scheduler)  # fmt: skip
+        paths = replay(
+            args.budget,
+            args.seeds,
+            args.strategies,
+            args.results_dir,
+            args.table_dir,
+            args.workers,
+            None if args.quiet else _say,
+            args.scheduler,
+        )
     except KeyboardInterrupt:
         _say("tuning: interrupted; every replay result file written so far is complete, none is half-written")
         return 130
@@ -326,9 +409,19 @@ def _replay(args: argparse.Namespace) -> int:
 def _record(args: argparse.Namespace) -> int:
     from tuning.execution.record import GRID_POINTS, record
 
-    outcome = record(args.budget, args.configs, args.seeds, args.table_dir, args.live_dir, args.workers,
-                     args.max_minutes, GRID_POINTS if args.grid is None else args.grid, args.label, _say,
-                     args.scheduler)  # fmt: skip
+    outcome = record(
+        args.budget,
+        args.configs,
+        args.seeds,
+        args.table_dir,
+        args.live_dir,
+        args.workers,
+        args.max_minutes,
+        GRID_POINTS if args.grid is None else args.grid,
+        args.label,
+        _say,
+        args.scheduler,
+    )
     _say(
         f"tuning: {'interrupted; ' if outcome.interrupted else ''}recorded {outcome.recorded} in {outcome.seconds:.0f}s; {outcome.already + outcome.recorded} of "
         f"{outcome.planned} planned are in the table ({outcome.table_size} lines), {outcome.remaining} to go"
@@ -479,8 +572,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "replay":
             return _replay(args)
         if args.command == "agreement":
-            path = _agreement(args.budget, args.results_dir, _agreement_command(args.budget, args.results_dir),
-                              args.live_dir)  # fmt: skip
+            path = _agreement(
+                args.budget, args.results_dir, _agreement_command(args.budget, args.results_dir), args.live_dir
+            )
             sys.stdout.write(path.read_text())
             return 0
         if args.command == "report":
@@ -488,8 +582,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             options = {} if args.spread is None else {"spread_pp": args.spread}
             options |= {} if args.margin is None else {"margin": args.margin / 100}
-            return report(args.directory, args.format, args.plot, table=args.table, reference=args.reference,
-                          optimum=dict(args.optimum or []), plan=args.plan, **options)  # fmt: skip
+            return report(
+                args.directory,
+                args.format,
+                args.plot,
+                table=args.table,
+                reference=args.reference,
+                optimum=dict(args.optimum or []),
+                plan=args.plan,
+                **options,
+            )
     except UsageError as e:
         print(f"tuning: error: {e}", file=sys.stderr)
         return 2

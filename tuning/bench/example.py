@@ -90,8 +90,9 @@ def run_example(configs: list[dict[str, Any]], budget_name: str, seed: int) -> d
         started = time.perf_counter()
         oracle = ListOracle(objective=kt.Objective("val_accuracy", "max"), max_trials=len(configs), seed=seed + 1)
         tuner = kt.Tuner(oracle=oracle, hypermodel=build_model, directory=directory, project_name="example")
-        tuner.search(split.x_train, split.y_train, epochs=budget.epochs,
-                     validation_data=(split.x_val, split.y_val), verbose=0)  # fmt: skip
+        tuner.search(
+            split.x_train, split.y_train, epochs=budget.epochs, validation_data=(split.x_val, split.y_val), verbose=0
+        )
         best_model = tuner.get_best_models(num_models=1)[0]
         test_loss, test_accuracy = best_model.evaluate(split.x_test, split.y_test, verbose=0)
         wall = time.perf_counter() - started
@@ -117,8 +118,11 @@ def run_example_process(configs: list[dict[str, Any]], budget_name: str, seed: i
         env = {**os.environ, "KERAS_BACKEND": example_backend()}
         done = subprocess.run(
             [sys.executable, "-m", "tuning.bench.example", str(request), str(answer)],
-            env=env, capture_output=True, text=True, timeout=6 * 3600,
-        )  # fmt: skip
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=6 * 3600,
+        )
         if done.returncode != 0:
             raise RuntimeError(f"the example's code path failed: {done.stderr.strip().splitlines()[-1:]}")
         return json.loads(answer.read_text())

@@ -112,8 +112,16 @@ def make_baseline(replay_dir: Path, seeds: Mapping[str, int] = SEEDS) -> dict[st
             "test_accuracy": [r.best.test_accuracy for r in results],
             "choices": [_choice(r) for r in results],
         }
-    return {"kind": "quality-baseline", "problem": PROBLEM, "budget": BUDGET, "margin": MARGIN, "alpha": ALPHA,
-            "source": str(replay_dir), "environment": environment, "strategies": strategies}  # fmt: skip
+    return {
+        "kind": "quality-baseline",
+        "problem": PROBLEM,
+        "budget": BUDGET,
+        "margin": MARGIN,
+        "alpha": ALPHA,
+        "source": str(replay_dir),
+        "environment": environment,
+        "strategies": strategies,
+    }
 
 
 def write_baseline(replay_dir: Path, path: Path) -> Path:
@@ -148,8 +156,18 @@ def judge(
         stats = DescrStatsW(d)
         p = float(stats.ttost_mean(-margin, margin)[0])
         low, high = (float(x) for x in stats.tconfint_mean(alpha=2 * ALPHA))
-    return Quality(name, len(d), mean, low, high, p, len({_choice(r) for r in results}),
-                   len(set(baseline["choices"])), stochastic, margin)  # fmt: skip
+    return Quality(
+        name,
+        len(d),
+        mean,
+        low,
+        high,
+        p,
+        len({_choice(r) for r in results}),
+        len(set(baseline["choices"])),
+        stochastic,
+        margin,
+    )
 
 
 Replay = Callable[[str, int], RunResult]
@@ -181,8 +199,7 @@ def replayer(table_root: Path | None = None) -> Replay:
 
 
 def table(verdicts: list[Quality]) -> tuple[list[str], list[list[str]]]:
-    headers = ["strategy", "seeds", "now − baseline (pp) [90% CI]", "TOST p", "distinct choices (baseline)",
-               "verdict"]  # fmt: skip
+    headers = ["strategy", "seeds", "now − baseline (pp) [90% CI]", "TOST p", "distinct choices (baseline)", "verdict"]
     rows = []
     for q in verdicts:
         why = []
@@ -190,9 +207,14 @@ def table(verdicts: list[Quality]) -> tuple[list[str], list[list[str]]]:
             why.append(f"not shown within ±{100 * q.margin:g} pp")
         if not q.seeds_matter:
             why.append("ignores its seed?")
-        rows.append([
-            q.strategy, str(q.seeds), f"{100 * q.mean_difference:+.2f} [{100 * q.low:+.2f}, {100 * q.high:+.2f}]",
-            "n/a: no spread" if q.low == q.high else f"{q.tost_p:.4f}", f"{q.distinct} ({q.distinct_baseline})" if q.stochastic else f"{q.distinct} (not seeded)",
-            "ok" if q.ok else "FAILED: " + "; ".join(why),
-        ])  # fmt: skip
+        rows.append(
+            [
+                q.strategy,
+                str(q.seeds),
+                f"{100 * q.mean_difference:+.2f} [{100 * q.low:+.2f}, {100 * q.high:+.2f}]",
+                "n/a: no spread" if q.low == q.high else f"{q.tost_p:.4f}",
+                f"{q.distinct} ({q.distinct_baseline})" if q.stochastic else f"{q.distinct} (not seeded)",
+                "ok" if q.ok else "FAILED: " + "; ".join(why),
+            ]
+        )
     return headers, rows

@@ -204,8 +204,12 @@ def record(
     """The whole of ``tuning record``: plan, skip what is recorded, train the rest, seal (see the module)."""
     if budget_name not in BUDGETS:
         raise UsageError(f"unknown budget {budget_name!r}; choose from {', '.join(BUDGETS)}")
-    for name, value, least in (("--configs", configs, 0), ("--seeds", seeds, 1), ("--workers", workers, 1),
-                               ("--grid", grid, 0)):  # fmt: skip
+    for name, value, least in (
+        ("--configs", configs, 0),
+        ("--seeds", seeds, 1),
+        ("--workers", workers, 1),
+        ("--grid", grid, 0),
+    ):
         if value < least:
             raise UsageError(f"{name} must be an integer >= {least}, got {value}")
     if max_minutes is not None and not max_minutes > 0:

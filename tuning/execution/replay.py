@@ -99,7 +99,7 @@ def _summary(recordings: Sequence[Any]) -> dict[str, Any]:
         "replicated": sum(1 for n in counts.values() if n >= 2),
         "devices": distinct(
             f"{(p.get('device') or {}).get('kind', '?')} {(p.get('device') or {}).get('name', '?')}" for p in provenance
-        ),  # fmt: skip
+        ),
         "backends": distinct((p.get("versions") or {}).get("backend", "?") for p in provenance),
         "commits": commits,
         "label": "; ".join(labels),  # e.g. "pilot ..." (tuning record --label)
@@ -270,7 +270,9 @@ def replayable(names: Sequence[str] | None = None) -> list[str]:
                 raise UsageError(f"unknown strategy {name!r}; choose from {', '.join(strategies.names())}")
             missing = unmet(strategies.get(name).needs, ReplayObjective)
             if missing:
-                raise UsageError(f"strategy {name!r} needs {', '.join(missing)}, which a replay cannot offer ({LIVE_ONLY_NOTE})")  # fmt: skip
+                raise UsageError(
+                    f"strategy {name!r} needs {', '.join(missing)}, which a replay cannot offer ({LIVE_ONLY_NOTE})"
+                )
         return list(names)
     return [n for n in strategies.names() if strategies.get(n).available() and not strategies.get(n).needs]
 

@@ -74,8 +74,10 @@ def cannot_serve(strategy: Strategy, problem: Problem, mode: str = "live") -> st
     if mode == "live":
         missing = sorted(strategy.needs - problem.capabilities)
         if missing:
-            return (f"it needs {', '.join(missing)}, which this problem's training does not offer "
-                    "(a model's own compiled optimizer cannot learn its learning rate)")  # fmt: skip
+            return (
+                f"it needs {', '.join(missing)}, which this problem's training does not offer "
+                "(a model's own compiled optimizer cannot learn its learning rate)"
+            )
     return strategy.cannot_search(problem.space)
 
 
@@ -103,8 +105,9 @@ def run_fingerprint(
 ) -> dict[str, object]:
     """What a work folder must agree on to be continued by this run (``workdir.fingerprint``)."""
     settings = {**strategy.settings(problem.space, budget), "training": strategy.training, "objective": objective}
-    return fingerprint(strategy.name, budget, seed, problem.provenance(), problem.space.to_json(), settings,
-                       backend.versions())  # fmt: skip
+    return fingerprint(
+        strategy.name, budget, seed, problem.provenance(), problem.space.to_json(), settings, backend.versions()
+    )
 
 
 @contextlib.contextmanager
@@ -185,8 +188,16 @@ def execute(
         if log:  # a terminal to keep quiet: the libraries' warnings counted in one line at the end
             stack.enter_context(counted_warnings(log))
         tuner_dir = str(work.tuner) if work else stack.enter_context(tempfile.TemporaryDirectory(prefix="tuning-"))
-        loop = SearchLoop(strategy.make_oracle(space, budget, seed), objective, space, budget, tuner_dir,
-                          progress=progress, checkpoint=save if work else None, persist=persist)  # fmt: skip
+        loop = SearchLoop(
+            strategy.make_oracle(space, budget, seed),
+            objective,
+            space,
+            budget,
+            tuner_dir,
+            progress=progress,
+            checkpoint=save if work else None,
+            persist=persist,
+        )
         if work is not None and saved is not None:
             try:
                 loop.restore(saved)
@@ -236,7 +247,7 @@ def execute(
             **(env if env is not None else environment()),
             "resumes": resumes,
             **({} if chosen.name == problems.DEFAULT else {"problem": chosen.provenance()}),
-        },  # fmt: skip
+        },
     )
 
 
@@ -266,16 +277,23 @@ def retrain_damaged(
     if not bad:
         return
     for record in (r for r in loop.records if r.trial_id in bad):
-        again = objective.evaluate(record.trial_id, record.hyperparameters, record.initial_epoch + record.epochs,
-                                   record.initial_epoch, record.resumed_from)  # fmt: skip
+        again = objective.evaluate(
+            record.trial_id,
+            record.hyperparameters,
+            record.initial_epoch + record.epochs,
+            record.initial_epoch,
+            record.resumed_from,
+        )
         if again.val_accuracy != record.val_accuracy:
             raise UsageError(
                 f"work folder {work.path}: trial {record.trial_id}'s weights were damaged and training it again gave "
                 f"validation accuracies {again.val_accuracy}, not the recorded {record.val_accuracy}; {DISCARD_HINT}"
             )
     if log:
-        log(f"trained again {len(bad)} trial(s) whose weights were missing or damaged in {weights.directory} "
-            f"({', '.join(sorted(bad, key=str))}): the same validation accuracies as recorded")  # fmt: skip
+        log(
+            f"trained again {len(bad)} trial(s) whose weights were missing or damaged in {weights.directory} "
+            f"({', '.join(sorted(bad, key=str))}): the same validation accuracies as recorded"
+        )
 
 
 def already_done(results_dir: Path, strategy: str, budget: Budget, seed: int, problem: str = problems.DEFAULT) -> bool:

@@ -275,8 +275,9 @@ def summary(replay: Sequence[RunResult]) -> str:
     return tabulate(body, SUMMARY_HEADERS, tablefmt="github", disable_numparse=True)
 
 
-def replay_report(budget: str, replay: Sequence[RunResult], live: Sequence[RunResult], why: Mapping[str, str],
-                  command: str) -> str:  # fmt: skip
+def replay_report(
+    budget: str, replay: Sequence[RunResult], live: Sequence[RunResult], why: Mapping[str, str], command: str
+) -> str:
     """REPLAY.md: where the replay came from, its summary, and how it agrees with the live results."""
     surrogate = (replay[0].replay or {}) if replay else {}
     table = surrogate.get("table_summary", {})

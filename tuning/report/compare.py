@@ -108,8 +108,10 @@ def _line(name: str, pairs: Sequence[tuple[ResultFile, ResultFile]], spread_pp: 
 def compare(local: Sequence[ResultFile], reference: Sequence[ResultFile], spread_pp: float = SPREAD_PP) -> Comparison:
     """Local runs against the reference runs of the same budget, strategy and seed."""
     key = {(r.strategy, r.seed): r for r in reference}
-    pairs = sorted(((r, key[r.strategy, r.seed]) for r in local if (r.strategy, r.seed) in key),
-                   key=lambda p: (p[0].strategy, p[0].seed))  # fmt: skip
+    pairs = sorted(
+        ((r, key[r.strategy, r.seed]) for r in local if (r.strategy, r.seed) in key),
+        key=lambda p: (p[0].strategy, p[0].seed),
+    )
     names = sorted({a.strategy for a, _ in pairs})
     lines = [_line(n, [p for p in pairs if p[0].strategy == n], spread_pp) for n in names]
     if len(names) > 1:
@@ -138,9 +140,15 @@ def _verdict(line: Line, spread_pp: float) -> str:
 def table(c: Comparison) -> tuple[list[str], list[list[str]], list[str], list[list[Any]]]:
     """(display headers, display rows, CSV headers, CSV rows)."""
     headers = [
-        "Strategy", "Seeds", "Identical runs", "Same choice", "Mean local − ref. (pp)", "Largest |local − ref.| (pp)",
-        "Wilcoxon p", "Verdict",
-    ]  # fmt: skip
+        "Strategy",
+        "Seeds",
+        "Identical runs",
+        "Same choice",
+        "Mean local − ref. (pp)",
+        "Largest |local − ref.| (pp)",
+        "Wilcoxon p",
+        "Verdict",
+    ]
     display = [
         [
             line.strategy,
@@ -157,9 +165,17 @@ def table(c: Comparison) -> tuple[list[str], list[list[str]], list[str], list[li
         for line in c.lines
     ]
     csv_headers = [
-        "strategy", "seeds", "n_runs", "identical_runs", "same_choice", "mean_difference", "largest_abs_difference",
-        "wilcoxon_p", "spread_pp", "verdict",
-    ]  # fmt: skip
+        "strategy",
+        "seeds",
+        "n_runs",
+        "identical_runs",
+        "same_choice",
+        "mean_difference",
+        "largest_abs_difference",
+        "wilcoxon_p",
+        "spread_pp",
+        "verdict",
+    ]
     body = [
         [
             line.strategy,
@@ -172,7 +188,7 @@ def table(c: Comparison) -> tuple[list[str], list[list[str]], list[str], list[li
             "" if line.p_value is None else line.p_value,
             c.spread_pp,
             _verdict(line, c.spread_pp),
-        ]  # fmt: skip
+        ]
         for line in c.lines
     ]
     return headers, display, csv_headers, body

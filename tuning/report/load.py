@@ -80,8 +80,10 @@ def load(directory: Path, warn: Callable[[str], None]) -> list[ResultFile]:
     replays = {p for p in paths if REPLAY_DIR in p.relative_to(directory).parts[:-1]}
     if replays:
         # Replays (results/<problem>/replay/<budget>/) are reported on their own, never inside the live reference's report.
-        warn(f"not reading {len(replays)} file(s) in {REPLAY_DIR}/ folders under {directory} (replays: report them "
-             f"on their own, e.g. tuning report {directory / REPLAY_DIR})")  # fmt: skip
+        warn(
+            f"not reading {len(replays)} file(s) in {REPLAY_DIR}/ folders under {directory} (replays: report them "
+            f"on their own, e.g. tuning report {directory / REPLAY_DIR})"
+        )
         paths = [p for p in paths if p not in replays]
     for path in paths:
         try:

@@ -41,14 +41,32 @@ def plan(section: Section) -> str:
         now = len(p.seeds)
         needed = p.seeds_to_decide
         if needed is None:
-            rows.append([p.a, p.b, f"{_signed_pct(p.mean_difference)} {_interval(p.difference_interval, _signed_pct)}",
-                         now, f"> {MAX_SEEDS:,}", "", "not decidable by seeds in practice"])  # fmt: skip
+            rows.append(
+                [
+                    p.a,
+                    p.b,
+                    f"{_signed_pct(p.mean_difference)} {_interval(p.difference_interval, _signed_pct)}",
+                    now,
+                    f"> {MAX_SEEDS:,}",
+                    "",
+                    "not decidable by seeds in practice",
+                ]
+            )
             continue
         extra = max(0, needed - now)
         most = max(most, needed)
         seconds = extra * (wall[p.a] + wall[p.b])
-        rows.append([p.a, p.b, f"{_signed_pct(p.mean_difference)} {_interval(p.difference_interval, _signed_pct)}",
-                     now, needed, extra, _duration(seconds)])  # fmt: skip
+        rows.append(
+            [
+                p.a,
+                p.b,
+                f"{_signed_pct(p.mean_difference)} {_interval(p.difference_interval, _signed_pct)}",
+                now,
+                needed,
+                extra,
+                _duration(seconds),
+            ]
+        )
     table = tabulate(
         rows,
         ["A", "B", "Mean A − B (pp) [95% CI]", "Seeds now", "Seeds to decide", "Seeds to add", "Wall-clock (A + B)"],

@@ -127,9 +127,16 @@ def _interval(x: Interval, scale: Callable[[float | None], str] = _pct) -> str:
 
 def summary_table(rows: Sequence[Row]) -> Table:
     headers = [
-        "Strategy", "Runs (seeds)", "Test acc. % mean ± std", _iqm_header(rows), "Best val. acc. % (mean)",
-        "Epochs trained (mean)", "Wall-clock s (median)", "Throughput samples/s (median)", "Mean rank (test acc.)",
-    ]  # fmt: skip
+        "Strategy",
+        "Runs (seeds)",
+        "Test acc. % mean ± std",
+        _iqm_header(rows),
+        "Best val. acc. % (mean)",
+        "Epochs trained (mean)",
+        "Wall-clock s (median)",
+        "Throughput samples/s (median)",
+        "Mean rank (test acc.)",
+    ]
     display = [
         [
             r.strategy,
@@ -145,10 +152,21 @@ def summary_table(rows: Sequence[Row]) -> Table:
         for r in rows
     ]
     csv_headers = [
-        "strategy", "runs", "seeds", "test_accuracy_mean", "test_accuracy_std", "test_accuracy_iqm",
-        "iqm_interval_low", "iqm_interval_high", "iqm_interval", "best_val_accuracy_mean", "epochs_trained_mean",
-        "wall_clock_seconds_median", "throughput_samples_per_second_median", "mean_rank",
-    ]  # fmt: skip
+        "strategy",
+        "runs",
+        "seeds",
+        "test_accuracy_mean",
+        "test_accuracy_std",
+        "test_accuracy_iqm",
+        "iqm_interval_low",
+        "iqm_interval_high",
+        "iqm_interval",
+        "best_val_accuracy_mean",
+        "epochs_trained_mean",
+        "wall_clock_seconds_median",
+        "throughput_samples_per_second_median",
+        "mean_rank",
+    ]
     body = [
         [
             r.strategy,
@@ -165,7 +183,7 @@ def summary_table(rows: Sequence[Row]) -> Table:
             r.wall_median,
             _none(r.throughput_median),
             _none(r.mean_rank),
-        ]  # fmt: skip
+        ]
         for r in rows
     ]
     align = ("left",) + ("right",) * (len(headers) - 1)
@@ -191,8 +209,17 @@ FRIEDMAN_NOTES = (
 
 def friedman_table(f: Friedman) -> Table:
     without = f"W, p (χ²) without {f.without}" if f.without else "W, p (χ²) without one"
-    headers = ["Strategies", "Seeds (run by all)", "χ²", "df", "p (χ²)", "p (permutation)", "Kendall's W", without,
-               "Note"]  # fmt: skip
+    headers = [
+        "Strategies",
+        "Seeds (run by all)",
+        "χ²",
+        "df",
+        "p (χ²)",
+        "p (permutation)",
+        "Kendall's W",
+        without,
+        "Note",
+    ]
     k = len(f.strategies)
     stat = None if f.statistic is None else f"{f.statistic:.3f}"
     perm = f"{_p(f.p_permutation)} ({f.permutation})" if f.p_permutation is not None else "n/a"
@@ -211,9 +238,20 @@ def friedman_table(f: Friedman) -> Table:
         ]
     ]
     csv_headers = [
-        "strategies", "seeds", "n_seeds", "chi2", "df", "p_chi2", "p_permutation", "permutation", "kendall_w",
-        "without", "kendall_w_without", "p_chi2_without", "note",
-    ]  # fmt: skip
+        "strategies",
+        "seeds",
+        "n_seeds",
+        "chi2",
+        "df",
+        "p_chi2",
+        "p_permutation",
+        "permutation",
+        "kendall_w",
+        "without",
+        "kendall_w_without",
+        "p_chi2_without",
+        "note",
+    ]
     body = [
         [
             " ".join(f.strategies),
@@ -229,7 +267,7 @@ def friedman_table(f: Friedman) -> Table:
             _none(f.without_w),
             _none(f.without_p),
             f.note,
-        ]  # fmt: skip
+        ]
     ]
     align = ("right", "left", "right", "right", "right", "right", "right", "right", "left")
     if not f.note:
@@ -272,10 +310,20 @@ def _seeds_to_decide(p: Pair) -> str:
 def pairs_table(pairs: Sequence[Pair]) -> Table:
     margin = f"{100 * (pairs[0].margin if pairs else MARGIN):g}"
     headers = [
-        "A", "B", "Shared seeds", "Mean A − B (pp) [95% CI]", f"Verdict (margin ±{margin} pp)",
-        "A better / tie / B better", "P(A > B)", "Wilcoxon p", "Holm p", "TOST Holm p", "Detectable (pp)",
-        "Seeds to decide", "Note",
-    ]  # fmt: skip
+        "A",
+        "B",
+        "Shared seeds",
+        "Mean A − B (pp) [95% CI]",
+        f"Verdict (margin ±{margin} pp)",
+        "A better / tie / B better",
+        "P(A > B)",
+        "Wilcoxon p",
+        "Holm p",
+        "TOST Holm p",
+        "Detectable (pp)",
+        "Seeds to decide",
+        "Note",
+    ]
     display = []
     for p in pairs:
         improvement = "n/a" if p.improvement is None else f"{p.improvement:.2f}"
@@ -299,11 +347,31 @@ def pairs_table(pairs: Sequence[Pair]) -> Table:
             ]
         )
     csv_headers = [
-        "a", "b", "shared_seeds", "n_pairs", "mean_difference", "mean_difference_ci95_low",
-        "mean_difference_ci95_high", "verdict", "margin", "a_better", "ties", "b_better",
-        "probability_of_improvement", "poi_ci95_low", "poi_ci95_high", "poi_interval", "wilcoxon_p", "wilcoxon_method",
-        "holm_p", "tost_p", "tost_holm_p", "detectable_difference", "seeds_to_decide", "note",
-    ]  # fmt: skip
+        "a",
+        "b",
+        "shared_seeds",
+        "n_pairs",
+        "mean_difference",
+        "mean_difference_ci95_low",
+        "mean_difference_ci95_high",
+        "verdict",
+        "margin",
+        "a_better",
+        "ties",
+        "b_better",
+        "probability_of_improvement",
+        "poi_ci95_low",
+        "poi_ci95_high",
+        "poi_interval",
+        "wilcoxon_p",
+        "wilcoxon_method",
+        "holm_p",
+        "tost_p",
+        "tost_holm_p",
+        "detectable_difference",
+        "seeds_to_decide",
+        "note",
+    ]
     body = [
         [
             p.a,
@@ -328,11 +396,24 @@ def pairs_table(pairs: Sequence[Pair]) -> Table:
             _none(p.detectable),
             _seeds_to_decide(p),
             p.note,
-        ]  # fmt: skip
+        ]
         for p in pairs
     ]
-    align = ("left", "left", "left", "right", "left", "right", "right", "right", "right", "right", "right", "right",
-             "left")  # fmt: skip
+    align = (
+        "left",
+        "left",
+        "left",
+        "right",
+        "left",
+        "right",
+        "right",
+        "right",
+        "right",
+        "right",
+        "right",
+        "right",
+        "left",
+    )
     notes = PAIR_NOTES.replace("{margin}", margin)
     shared = {p.note for p in pairs}
     if len(pairs) > 1 and len(shared) == 1 and "" not in shared:
@@ -377,8 +458,10 @@ def anytime_table(a: Anytime | None) -> Table:
         columns += regret + [[a.optimum] * len(a.strategies), [a.worst] * len(a.strategies)]
         cells += [[f"{v:.4f}" for v in col] for col in regret]
     display = [[name, *(col[i] for col in cells)] for i, name in enumerate(a.strategies)]
-    body = [[name, *(_none(None if np.isnan(col[i]) else float(col[i])) for col in columns)]
-            for i, name in enumerate(a.strategies)]  # fmt: skip
+    body = [
+        [name, *(_none(None if np.isnan(col[i]) else float(col[i])) for col in columns)]
+        for i, name in enumerate(a.strategies)
+    ]
     start = a.ranked_from
     seeds = f" Seeds: {seed_list(a.seeds)}." + (
         f" Ranked from {start:g} epochs on." if start is not None else " No point where every strategy has a score."
@@ -405,13 +488,28 @@ TIME_NOTES = (
 
 def time_table(timings: Sequence[Timing]) -> Table:
     headers = [
-        "Strategy", "Runs", "Wall-clock s (total)", "Steps %", "Compile %", "Validation %", "Rest %",
-        "Wall / steps", "Wall / (steps + validation)",
-    ]  # fmt: skip
+        "Strategy",
+        "Runs",
+        "Wall-clock s (total)",
+        "Steps %",
+        "Compile %",
+        "Validation %",
+        "Rest %",
+        "Wall / steps",
+        "Wall / (steps + validation)",
+    ]
     csv_headers = [
-        "strategy", "runs", "runs_without_timings", "wall_clock_seconds", "step_seconds", "compile_seconds",
-        "validation_seconds", "rest_seconds", "wall_per_step", "wall_per_step_and_validation",
-    ]  # fmt: skip
+        "strategy",
+        "runs",
+        "runs_without_timings",
+        "wall_clock_seconds",
+        "step_seconds",
+        "compile_seconds",
+        "validation_seconds",
+        "rest_seconds",
+        "wall_per_step",
+        "wall_per_step_and_validation",
+    ]
     shown = [t for t in timings if t.runs]
     display = [
         [
@@ -425,10 +523,20 @@ def time_table(timings: Sequence[Timing]) -> Table:
         for t in shown
     ]
     body = [
-        [t.strategy, t.runs, t.skipped, t.wall, t.steps, t.compile, t.validation, t.rest, t.wall_per_step,
-         t.wall_per_protocol]
+        [
+            t.strategy,
+            t.runs,
+            t.skipped,
+            t.wall,
+            t.steps,
+            t.compile,
+            t.validation,
+            t.rest,
+            t.wall_per_step,
+            t.wall_per_protocol,
+        ]
         for t in shown
-    ]  # fmt: skip
+    ]
     notes = TIME_NOTES
     skipped = sum(t.skipped for t in timings)
     if skipped:
@@ -450,8 +558,18 @@ def reference_table(c: Comparison | None) -> Table | None:
     for label, unmatched in (("Local only", c.local_only), ("Reference only", c.reference_only)):
         if unmatched:
             notes += f" {label} (not compared): {', '.join(unmatched)}."
-    return Table("reference", "Local against the reference", headers, display, align, notes, csv_headers, body,
-                 "" if display else c.empty, c.provenance)  # fmt: skip
+    return Table(
+        "reference",
+        "Local against the reference",
+        headers,
+        display,
+        align,
+        notes,
+        csv_headers,
+        body,
+        "" if display else c.empty,
+        c.provenance,
+    )
 
 
 # ----------------------------------------------------------------------------- a budget's section
@@ -554,9 +672,16 @@ def _markdown(sections: Sequence[Section], which: str) -> str:
 
 # tabulate's own cell escaping, plus every non-ASCII sign the tables use: pdflatex takes the output as is.
 _TEX = {
-    **LATEX_ESCAPE_RULES, "±": r"$\pm$", "−": r"$-$", "≥": r"$\geq$", "χ": r"$\chi$", "²": r"\textsuperscript{2}",
-    "š": r"\v{s}", "×": r"$\times$", "–": "--",
-}  # fmt: skip
+    **LATEX_ESCAPE_RULES,
+    "±": r"$\pm$",
+    "−": r"$-$",
+    "≥": r"$\geq$",
+    "χ": r"$\chi$",
+    "²": r"\textsuperscript{2}",
+    "š": r"\v{s}",
+    "×": r"$\times$",
+    "–": "--",
+}
 
 
 def tex_escape(text: str) -> str:

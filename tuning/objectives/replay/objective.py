@@ -29,8 +29,9 @@ from tuning.objectives.replay.surrogate import Curve, Surrogate
 class ReplayObjective:
     capabilities: frozenset[str] = frozenset()  # recorded curves cannot answer a change to training itself
 
-    def __init__(self, surrogate: Surrogate, budget: Budget, seed: int, space: Space,
-                 provenance: dict[str, Any] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self, surrogate: Surrogate, budget: Budget, seed: int, space: Space, provenance: dict[str, Any] | None = None
+    ) -> None:
         self.surrogate, self.budget, self.seed, self.space = surrogate, budget, seed, space
         self.provenance = provenance or {}
         self.curves: dict[str, Curve] = {}  # trial id -> the curve it drew (or continued)

@@ -38,8 +38,15 @@ from tuning.core.space import Config, Space, SpaceError
 TABLE_FORMAT = 1
 SEALED = "table.jsonl.gz"
 PENDING = "table.pending.jsonl"
-EPOCH_KEYS = ("val_accuracy", "val_loss", "test_accuracy", "test_loss", "train_seconds", "validation_seconds",
-              "test_seconds")  # fmt: skip
+EPOCH_KEYS = (
+    "val_accuracy",
+    "val_loss",
+    "test_accuracy",
+    "test_loss",
+    "train_seconds",
+    "validation_seconds",
+    "test_seconds",
+)
 PROTOCOL = ("name", "n_train", "n_val", "epochs")  # what a line must share with the budget it answers for
 
 
@@ -107,8 +114,17 @@ class Recording:
                 raise TableError(f"key {data['key']!r} does not name its hyperparameters {config}")
             if not is_number(data["seconds"]) or not isinstance(data["seed"], int):
                 raise TableError("seconds or seed is not a number")
-            return cls(data["key"], config, data["seed"], str(data["trial_id"]), budget, epochs,
-                       float(data["seconds"]), list(data.get("sources", [])), dict(data.get("provenance", {})))  # fmt: skip
+            return cls(
+                data["key"],
+                config,
+                data["seed"],
+                str(data["trial_id"]),
+                budget,
+                epochs,
+                float(data["seconds"]),
+                list(data.get("sources", [])),
+                dict(data.get("provenance", {})),
+            )
         except (KeyError, TypeError, AttributeError) as e:
             raise TableError(f"{where}: missing or malformed {e}") from None
         except (TableError, SpaceError) as e:
