@@ -154,11 +154,16 @@ def test_a_run_by_hand_needs_no_tensorflow_and_writes_to_the_local_folder(tmp_pa
         [sys.executable, "-c", code, *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600
     )
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip().splitlines()[-1] == str(Path("results", "local", "smoke", "random-seed0.json"))
+    assert proc.stdout.strip().splitlines()[-1] == str(
+        Path("results", "local", "mnist-mlp", "smoke", "random-seed0.json")
+    )
     assert [p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.json")] == [
-        "results/local/smoke/random-seed0.json"
+        "results/local/mnist-mlp/smoke/random-seed0.json"
     ]
-    assert read_result(tmp_path / "results/local/smoke/random-seed0.json").environment["versions"]["backend"] == "jax"
+    assert (
+        read_result(tmp_path / "results/local/mnist-mlp/smoke/random-seed0.json").environment["versions"]["backend"]
+        == "jax"
+    )
 
 
 def test_the_tensorflow_backend_without_tensorflow_is_one_line(tmp_path: Path) -> None:
@@ -225,10 +230,10 @@ def test_a_standard_bayesian_run_prints_no_warning_tracebacks() -> None:
     """Old: a standard bench printed 14 scikit-learn ConvergenceWarnings (Keras Tuner's Gaussian process) with
     their source lines among the progress lines.  The same search, on the synthetic objective: one count line."""
     code = (
-        "from tuning import strategies; from tuning.core.budget import BUDGETS\n"
+        "from tuning import strategies; from tuning.problems.mnist_mlp import BUDGETS, SPACE\n"
         "from tuning.execution.runner import execute, stderr_log, stderr_progress\n"
         "from tuning.objectives.synthetic import SyntheticObjective\n"
-        "execute(strategies.get('bayesian'), BUDGETS['standard'], 0, SyntheticObjective(), "
+        "execute(strategies.get('bayesian'), BUDGETS['standard'], 0, SyntheticObjective(SPACE), "
         "progress=stderr_progress('bayesian'), log=stderr_log)\n"
     )
     env = {k: v for k, v in os.environ.items() if k != "TUNING_DEBUG"}

@@ -101,4 +101,4 @@ def test_record_fit_replay_round_trip(tmp_path: Path, capsys: pytest.CaptureFixt
             (t["hyperparameters"], t["val_accuracy"], t["seconds"]) for t in again[name]["trials"]
         ]
         assert doc["best"] == again[name]["best"]
-    assert "# Replay of the smoke budget" in (results / "replay" / "smoke" / "REPLAY.md").read_text()
+    assert "# Replay of the smoke budget" in (results / "mnist-mlp" / "replay" / "smoke" / "REPLAY.md").read_text()

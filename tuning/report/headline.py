@@ -80,7 +80,8 @@ def verdict(section: Section) -> str:
         highs = [p.difference_interval.high for p in undecided if p.difference_interval.high is not None]
         detectable = [p.detectable for p in undecided if p.detectable is not None]
         needed = [p.seeds_to_decide for p in undecided if p.seeds_to_decide is not None]
-        sentence = f"Undecided, not equal: the other {len(undecided)} pair{'s' if len(undecided) != 1 else ''}"
+        other = "the other " if len(undecided) < len(section.pairs) else "all "
+        sentence = f"Undecided, not equal: {other}{len(undecided)} pair{'s' if len(undecided) != 1 else ''}"
         if lows and highs:
             sentence += f", whose intervals reach from {_pp(min(lows))} to {_pp(max(highs))} points"
         if detectable:

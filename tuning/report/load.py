@@ -82,7 +82,7 @@ def load(directory: Path, warn: Callable[[str], None]) -> list[ResultFile]:
         # Replays (results/<problem>/replay/<budget>/) are reported on their own, never inside the live reference's report.
         warn(
             f"not reading {len(replays)} file(s) in {REPLAY_DIR}/ folders under {directory} (replays: report them "
-            f"on their own, e.g. tuning report {directory / REPLAY_DIR})"
+            f"on their own, e.g. tuning report {sorted({p.parent.parent for p in replays})[0]})"
         )
         paths = [p for p in paths if p not in replays]
     for path in paths:

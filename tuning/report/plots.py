@@ -86,14 +86,14 @@ def _curves(section: Section, row_axes: Sequence[Any], colours: dict[str, Any]) 
     for ax, (_, label) in zip(row_axes, AXES):
         ax.set_xlabel(label)
         ax.set_ylabel("best validation accuracy so far")
-    row_axes[0].set_title(f"budget {section.budget}: best so far")
-    row_axes[1].set_title(f"budget {section.budget}: best so far, by wall-clock")
+    row_axes[0].set_title(f"{section.problem}, budget {section.budget}: best so far")
+    row_axes[1].set_title(f"{section.problem}, budget {section.budget}: best so far, by wall-clock")
     ranks = row_axes[2]
     if a is not None and len(a.strategies) > 1:
         for name, values in zip(a.strategies, a.ranks):
             ranks.step(a.grid, values, where="post", color=colours[name])
         ranks.set_ylim(len(a.strategies) + 0.3, 0.7)  # rank 1 (best) at the top
-        ranks.set_title(f"budget {section.budget}: mean rank over seeds {seed_list(a.seeds)}")
+        ranks.set_title(f"{section.problem}, budget {section.budget}: mean rank over seeds {seed_list(a.seeds)}")
         ranks.set_xlabel(AXES[0][1])
         ranks.set_ylabel("mean rank (1 = best)")
     else:
@@ -105,9 +105,11 @@ def _curves(section: Section, row_axes: Sequence[Any], colours: dict[str, Any]) 
         if a is not None and a.regret is not None:
             regret.set_yscale("symlog", linthresh=1e-3)
             regret.set_ylabel("normalized regret (0 = optimum)")
-            regret.set_title(f"budget {section.budget}: optimum {a.optimum:.4g}, worst trial {a.worst:.4g}")
+            regret.set_title(
+                f"{section.problem}, budget {section.budget}: optimum {a.optimum:.4g}, worst trial {a.worst:.4g}"
+            )
         else:
-            regret.set_title(f"budget {section.budget}: no --optimum given, no regret")
+            regret.set_title(f"{section.problem}, budget {section.budget}: no --optimum given, no regret")
             regret.set_axis_off()
     for ax in row_axes:
         ax.grid(True, alpha=0.3)
@@ -140,7 +142,7 @@ def _critical_difference(section: Section, ax: Any, colours: dict[str, Any]) -> 
     )
     friedman = "n/a" if f.p_chi2 is None else f"{f.p_chi2:.3g}"
     ax.set_title(
-        f"budget {section.budget}: mean rank over seeds {seed_list(f.seeds)} (1 = best); a bar joins strategies "
+        f"{section.problem}, budget {section.budget}: mean rank over seeds {seed_list(f.seeds)} (1 = best); a bar joins strategies "
         f"not significantly different\n(Wilcoxon signed-rank, Holm-corrected, α = {ALPHA}); Friedman p = {friedman}",
         fontsize=8,
         pad=18,
