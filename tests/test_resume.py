@@ -132,7 +132,7 @@ def test_damaged_weights_are_found_on_resume_and_trained_again(
     reference = smoke_result(name)
     results = tmp_path / "results"
     args = ["run", "--strategy", name, "--seed", "0", "--budget", BUDGET.name, "--results-dir", str(results)]
-    work = work_path(results, BUDGET.name, name, 0)
+    work = work_path(results, "mnist-mlp", BUDGET.name, name, 0)
     last = len(reference["trials"]) - 1
     proc = subprocess.Popen(
         [sys.executable, "-m", "tuning", *args],
@@ -168,5 +168,5 @@ def test_damaged_weights_are_found_on_resume_and_trained_again(
     assert "Traceback" not in err
     (line,) = [line for line in err.splitlines() if "missing or damaged" in line]
     assert f"trained again {len(damaged)} trial(s)" in line and all(t in line for t in damaged), line
-    resumed = json.loads((results / BUDGET.name / f"{name}-seed0.json").read_text())
+    resumed = json.loads((results / "mnist-mlp" / BUDGET.name / f"{name}-seed0.json").read_text())
     assert outcome(resumed) == outcome(reference)
