@@ -49,13 +49,13 @@ class Objective(SyntheticObjective):
         super().__init__(SPACE)
         self.failing, self.kill_at, self.calls = failing, kill_at, 0
 
-    def evaluate(self, trial_id: str, config: Config, *args: Any) -> TrialRecord:
+    def evaluate(self, trial_id: str, config: Config, *args: Any, **kwargs: Any) -> TrialRecord:
         self.calls += 1
         if self.calls == self.kill_at:
             raise Killed
         if trial_id in self.failing:
             raise ValueError(f"trial {trial_id} fails")
-        return super().evaluate(trial_id, config, *args)
+        return super().evaluate(trial_id, config, *args, **kwargs)
 
 
 def loop(name: str, budget: Budget, seed: int, directory: Path, objective: Any, saved: list[Any]) -> SearchLoop:
