@@ -229,11 +229,13 @@ def test_library_warnings_are_counted_in_one_line_and_ours_shown(monkeypatch: py
 def test_a_standard_bayesian_run_prints_no_warning_tracebacks() -> None:
     """Old: a standard bench printed 14 scikit-learn ConvergenceWarnings (Keras Tuner's Gaussian process) with
     their source lines among the progress lines.  The same search, on the synthetic objective: one count line."""
-    code = (
-        "from tuning import strategies; from tuning.problems.mnist_mlp import BUDGETS, SPACE\n"
-        "from tuning.execution.runner import execute, stderr_log, stderr_progress\n"
-        "from tuning.objectives.synthetic import SyntheticObjective\n"
-        "execute(strategies.get('bayesian'), BUDGETS['standard'], 0, SyntheticObjective(SPACE), "
+    code = (  # as the command line runs: the C++ libraries' log lines filtered (tuning.cli.entry), then the search
+        "from tuning.terminal import quiet_stderr\n"
+        "with quiet_stderr():\n"
+        "    from tuning import strategies; from tuning.problems.mnist_mlp import BUDGETS, SPACE\n"
+        "    from tuning.execution.runner import execute, stderr_log, stderr_progress\n"
+        "    from tuning.objectives.synthetic import SyntheticObjective\n"
+        "    execute(strategies.get('bayesian'), BUDGETS['standard'], 0, SyntheticObjective(SPACE), "
         "progress=stderr_progress('bayesian'), log=stderr_log)\n"
     )
     env = {k: v for k, v in os.environ.items() if k != "TUNING_DEBUG"}
