@@ -119,6 +119,7 @@ def test_atomic_write_leaves_nothing_on_failure(tmp_path: Path) -> None:
     assert list(target.parent.iterdir()) == []
 
 
+@pytest.mark.backend
 @pytest.mark.training
 def test_run_writes_the_result_file_and_prints_its_path_last(tmp_path: Path) -> None:
     proc = tuning("run", "--strategy", "random", "--seed", "0", "--budget", "smoke", "--results-dir", str(tmp_path))
@@ -225,6 +226,7 @@ def test_library_warnings_are_counted_in_one_line_and_ours_shown(monkeypatch: py
     assert len(lines) == 1
 
 
+@pytest.mark.backend
 @pytest.mark.training  # not training, but a whole standard-budget Bayesian search: seconds
 def test_a_standard_bayesian_run_prints_no_warning_tracebacks() -> None:
     """Old: a standard bench printed 14 scikit-learn ConvergenceWarnings (Keras Tuner's Gaussian process) with
@@ -247,6 +249,7 @@ def test_a_standard_bayesian_run_prints_no_warning_tracebacks() -> None:
     assert "sklearn ConvergenceWarning" in count, count
 
 
+@pytest.mark.backend
 def test_quiet_stderr_drops_cpp_log_lines_and_keeps_ours() -> None:
     code = (
         "import os, sys; from tuning.terminal import quiet_stderr\n"

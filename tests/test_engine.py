@@ -139,6 +139,7 @@ def test_a_worker_undoes_dasks_malloc_trim_threshold() -> None:
     assert prepared * 1.5 < plain, f"with the threshold {plain:.3f}s, prepared {prepared:.3f}s"
 
 
+@pytest.mark.backend
 def test_initial_weights_do_not_depend_on_other_threads_drawing_from_random() -> None:
     """On a Dask worker the event loop thread draws from Python's global ``random`` (timer jitter, back-off)
     while a run trains.  Keras's own initializers drew their seeds from it, which changed 2 of 20 standard

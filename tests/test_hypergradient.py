@@ -35,6 +35,8 @@ from tuning.results import read_result
 
 from property_checks import synthetic_search
 
+pytestmark = pytest.mark.backend  # Keras computes here: CI runs these on each backend
+
 # A tiny least-squares problem: f(w) = ½‖Aw − b‖², ∇f(w) = Aᵀ(Aw − b).
 A = np.array([[1.0, 2.0, 0.0], [0.5, -1.0, 1.0], [0.0, 1.0, 3.0], [2.0, 0.0, -1.0]])
 B = np.array([1.0, -1.0, 2.0, 0.5])

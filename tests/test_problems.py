@@ -97,6 +97,7 @@ def test_strategies_for_a_problem_say_which_serve_it(capsys: pytest.CaptureFixtu
     assert "cannot serve" not in lines["random"] and "cannot serve" not in lines["grid"]
 
 
+@pytest.mark.backend  # builds the user's Keras models
 def test_a_discovered_space_has_the_users_hyperparameters_and_its_grid() -> None:
     problem = problems.get(str(EXAMPLE))
     space = problem.space
@@ -110,6 +111,7 @@ def test_a_discovered_space_has_the_users_hyperparameters_and_its_grid() -> None
         space.validate({**config, "units_0": 33})
 
 
+@pytest.mark.backend  # builds the user's Keras models
 def test_a_conditional_grid_counts_only_active_hyperparameters() -> None:
     import keras_tuner as kt
 
@@ -173,6 +175,7 @@ EXPECTED = {
 }
 
 
+@pytest.mark.backend  # builds the user's Keras models
 @pytest.mark.parametrize("case", list(BAD_INPUTS))
 def test_a_bad_user_module_is_refused_in_one_line_and_nothing_is_written(
     case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -210,6 +213,7 @@ def test_an_unknown_problem_name_lists_the_choices(capsys: pytest.CaptureFixture
     assert code == 2 and "unknown problem 'nope'; choose from mnist-mlp, mnist-mlp-extended" in err
 
 
+@pytest.mark.backend  # builds the user's Keras models
 @pytest.mark.training
 def test_a_users_module_runs_and_reports_under_its_own_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     module = write_module(tmp_path, USER_MODULE.format(extra="NAME = 'toy'"))

@@ -44,6 +44,7 @@ def test_drawn_configurations_validate_unchanged(config: Config) -> None:
     check_accepted_unchanged(SPACE.validate, config)
 
 
+@pytest.mark.backend
 @settings(max_examples=MODEL_EXAMPLES)
 @given(configs())
 def test_model_is_the_configuration(config: Config) -> None:
@@ -99,6 +100,7 @@ def test_any_space_validates_its_own_configurations(space: Space, data: st.DataO
     check_rejected(space.validate, bad)
 
 
+@pytest.mark.backend
 @settings(max_examples=scaled_examples(0.2))
 @given(small_spaces(), st.data())
 def test_any_space_builds_its_models(space: Space, data: st.DataObject) -> None:

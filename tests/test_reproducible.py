@@ -11,11 +11,12 @@ from tuning import strategies
 from tuning.execution.runner import execute
 from tuning.problems.mnist_mlp import BUDGETS
 
+from backends import strategy_cases
 from documents import outcome
 
 
 @pytest.mark.training
-@pytest.mark.parametrize("name", [n for n in strategies.names() if strategies.get(n).available()])
+@pytest.mark.parametrize("name", strategy_cases())
 def test_same_seed_same_run(name: str, smoke_result: Callable[[str], dict[str, Any]]) -> None:
     strategy, budget = strategies.get(name), BUDGETS["smoke"]
     first = outcome(smoke_result(name))  # the session's run of it (the resume and Dask tests compare with it too)

@@ -25,11 +25,11 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
-from tuning import strategies
 from tuning.cli import main
 from tuning.execution.workdir import work_path
 from tuning.problems.mnist_mlp import BUDGETS
 
+from backends import strategy_cases
 from documents import outcome
 
 THOROUGH = settings.default.max_examples >= settings.get_profile("thorough").max_examples
@@ -78,7 +78,7 @@ def _kill_at(cmd: list[str], work: Path, delay: float) -> bool:
 
 
 @pytest.mark.training
-@pytest.mark.parametrize("name", [n for n in strategies.names() if strategies.get(n).available()])
+@pytest.mark.parametrize("name", strategy_cases())
 def test_a_killed_run_resumes_to_the_uninterrupted_result(
     name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], smoke_result: Callable[[str], dict[str, Any]]
 ) -> None:
@@ -122,6 +122,7 @@ def test_a_killed_run_resumes_to_the_uninterrupted_result(
 
 
 @pytest.mark.training
+@pytest.mark.backend
 def test_damaged_weights_are_found_on_resume_and_trained_again(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], smoke_result: Callable[[str], dict[str, Any]]
 ) -> None:

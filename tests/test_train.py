@@ -20,6 +20,8 @@ from tuning.objectives.live.model import build_model, initial_weights
 from tuning.objectives.live.train import KerasObjective, clear_session
 from tuning.problems.mnist_mlp import SPACE
 
+pytestmark = pytest.mark.backend  # Keras computes here: CI runs these on each backend
+
 ADAM = {"num_layers": 2, "units_0": 96, "units_1": 32, "optimizer": "adam", "learning_rate": 1e-3}
 RMSPROP = {"num_layers": 1, "units_0": 64, "optimizer": "rmsprop", "learning_rate": 3e-3}
 SGD = {"num_layers": 3, "units_0": 32, "units_1": 64, "units_2": 32, "optimizer": "sgd", "learning_rate": 1e-2}
