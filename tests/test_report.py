@@ -335,6 +335,7 @@ def test_time_table_sums_where_each_strategys_time_went(tmp_path: Path, capsys: 
         k: float(row[k])
         for k in (
             "wall_clock_seconds",
+            "share_of_all_wall_clock",
             "step_seconds",
             "compile_seconds",
             "validation_seconds",
@@ -346,6 +347,7 @@ def test_time_table_sums_where_each_strategys_time_went(tmp_path: Path, capsys: 
     assert got == pytest.approx(
         {
             "wall_clock_seconds": 21.0,
+            "share_of_all_wall_clock": 1.0,
             "step_seconds": 4.5,
             "compile_seconds": 1.5,
             "validation_seconds": 0.75,
@@ -361,6 +363,7 @@ def test_time_table_sums_where_each_strategys_time_went(tmp_path: Path, capsys: 
         "a",
         "2",
         "21.0",
+        "100.0",
         "21.4",
         "7.1",
         "3.6",
@@ -368,6 +371,15 @@ def test_time_table_sums_where_each_strategys_time_went(tmp_path: Path, capsys: 
         "4.67",
         "4.00",
     ]
+
+
+def test_time_table_gives_each_strategys_share_of_all_the_runs_wall_clock(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """a's runs take 10 + 11 s, c's one run 10 s: a bench of 31 s, two thirds of it a's."""
+    write_runs(tmp_path, {"a": [0.9, 0.8], "c": [0.7]}, timings=(0.25, 0.125))
+    rows = {r["strategy"]: float(r["share_of_all_wall_clock"]) for r in csv_table(capsys, tmp_path, "time")}
+    assert rows == pytest.approx({"a": 21 / 31, "c": 10 / 31})
 
 
 def test_csv_without_a_table_is_refused_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -475,6 +475,7 @@ def anytime_table(a: Anytime | None) -> Table:
 
 TIME_NOTES = (
     "Where the wall-clock went, summed over each strategy's runs (shares of the total wall-clock). "
+    "Share of all: the strategy's part of all the runs' wall-clock in this table (a bench's time, run by run). "
     "Steps: training steps, without compiling. "
     "Compile: what JAX reports (jax.monitoring) for preparing programs while training - tracing the step, lowering "
     "it, compiling it or loading it from the cache - mostly a new model's first call (TensorFlow reports none: "
@@ -491,6 +492,7 @@ def time_table(timings: Sequence[Timing]) -> Table:
         "Strategy",
         "Runs",
         "Wall-clock s (total)",
+        "Share of all %",
         "Steps %",
         "Compile %",
         "Validation %",
@@ -503,6 +505,7 @@ def time_table(timings: Sequence[Timing]) -> Table:
         "runs",
         "runs_without_timings",
         "wall_clock_seconds",
+        "share_of_all_wall_clock",
         "step_seconds",
         "compile_seconds",
         "validation_seconds",
@@ -511,11 +514,13 @@ def time_table(timings: Sequence[Timing]) -> Table:
         "wall_per_step_and_validation",
     ]
     shown = [t for t in timings if t.runs]
+    total = sum(t.wall for t in shown)
     display = [
         [
             t.strategy,
             str(t.runs),
             f"{t.wall:.1f}",
+            f"{100 * t.wall / total:.1f}" if total > 0 else "-",
             *(f"{100 * t.share(x):.1f}" for x in (t.steps, t.compile, t.validation, t.rest)),
             f"{t.wall_per_step:.2f}",
             f"{t.wall_per_protocol:.2f}",
@@ -528,6 +533,7 @@ def time_table(timings: Sequence[Timing]) -> Table:
             t.runs,
             t.skipped,
             t.wall,
+            t.wall / total if total > 0 else float("nan"),
             t.steps,
             t.compile,
             t.validation,
