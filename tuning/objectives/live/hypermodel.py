@@ -28,12 +28,10 @@ import keras
 import numpy as np
 
 from tuning.core.records import TrialRecord
-from tuning.core.seeds import trial_seed
 from tuning.core.space import Config, SearchSpace
 from tuning.objectives.base import EpochReport
-from tuning.objectives.live import backend
 from tuning.objectives.live.data import Split
-from tuning.objectives.live.train import EpochTimer, ReportEachEpoch, clear_session
+from tuning.objectives.live.train import EpochTimer, begin_trial, clear_session, fit_epochs, trial_record
 from tuning.objectives.live.weights import TrialWeights
 
 BATCH_SIZE_NAME = "batch_size"  # a hyperparameter of this name sets fit's batch size
@@ -133,39 +131,15 @@ class HyperModelObjective:
         report: EpochReport | None = None,
     ) -> TrialRecord:
         started = time.perf_counter()
-        clear_session()
-        seed = trial_seed(self.seed, trial_id)
-        backend.set_seed(seed)
-        model = self.build(config, seed)
-        if resume_from is not None:
-            model.set_weights(self.weights.get(resume_from))
+        model = begin_trial(self.seed, trial_id, lambda seed: self.build(config, seed), self.weights, resume_from)
         timer = EpochTimer()
         validation = PredictionValidation(self.split.x_val, self.split.y_val)
-        pruning = [ReportEachEpoch(report, validation)] if report is not None else []  # type: ignore[arg-type]
-        model.fit(
-            self.split.x_train,
-            self.split.y_train,
-            batch_size=int(config.get(BATCH_SIZE_NAME, self.batch_size)),
-            epochs=epochs,
-            initial_epoch=initial_epoch,
-            shuffle=True,
-            verbose=0,
-            callbacks=[timer, validation, *pruning],  # the timer first: validation is not training
-        )
+        batch_size = int(config.get(BATCH_SIZE_NAME, self.batch_size))
+        fit_epochs(model, self.split, batch_size, epochs, initial_epoch, timer, validation, report=report)
         self.weights.put(trial_id, model.get_weights())
-        trained = len(validation.accuracy)  # epochs - initial_epoch, unless a pruner stopped it
-        return TrialRecord(
-            trial_id=trial_id,
-            hyperparameters=dict(config),
-            val_accuracy=validation.accuracy,
-            epochs=trained,
-            initial_epoch=initial_epoch,
-            resumed_from=resume_from,
-            seconds=time.perf_counter() - started,
-            train_seconds=float(sum(timer.seconds)),
-            compile_seconds=timer.compile_seconds,
-            validation_seconds=float(sum(validation.seconds)),
-            samples=trained * len(self.split.x_train),
+        seconds = time.perf_counter() - started
+        return trial_record(
+            trial_id, config, validation, timer, initial_epoch, resume_from, seconds, len(self.split.x_train)
         )
 
     def test(self, trial_id: str, config: Config) -> tuple[float, float]:

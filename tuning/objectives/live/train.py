@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 import keras
 
@@ -81,17 +82,99 @@ class EpochTimer(keras.callbacks.Callback):
         return self.compiled if self.measures_compile else None
 
 
+class Validation(Protocol):
+    """A callback that scores the model after each epoch: accuracy and seconds, one per epoch trained."""
+
+    accuracy: list[float]
+    seconds: list[float]
+
+
 class ReportEachEpoch(keras.callbacks.Callback):
     """Hands each epoch's validation accuracy to ``report`` (a pruner) and stops training when it says so:
     Keras finishes the epoch and ``fit`` returns, as an ``EarlyStopping`` callback would stop it."""
 
-    def __init__(self, report: EpochReport, validation: EpochValidation) -> None:
+    def __init__(self, report: EpochReport, validation: Validation) -> None:
         super().__init__()
         self.report, self.validation = report, validation
 
     def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
         if self.report(epoch + 1, self.validation.accuracy[-1]):
             self.model.stop_training = True
+
+
+def begin_trial(
+    run_seed: int,
+    trial_id: str,
+    make: Callable[[int], keras.Model],
+    weights: TrialWeights,
+    resume_from: str | None,
+) -> keras.Model:
+    """A trial's model: the session cleared, the backend seeded from the run and the trial, the model made
+    from that seed, and a continued trial given the weights it stopped with."""
+    clear_session()
+    seed = trial_seed(run_seed, trial_id)
+    backend.set_seed(seed)
+    model = make(seed)
+    if resume_from is not None:
+        model.set_weights(weights.get(resume_from))
+    return model
+
+
+def fit_epochs(
+    model: keras.Model,
+    split: Split,
+    batch_size: int,
+    epochs: int,
+    initial_epoch: int,
+    timer: EpochTimer,
+    validation: Any,
+    extra: Sequence[keras.callbacks.Callback] = (),
+    report: EpochReport | None = None,
+) -> int:
+    """Train epochs ``initial_epoch..epochs`` and return how many were trained (fewer when ``report``, a
+    pruner, stopped it).  Callbacks in this order: the timer first (validation is not training), the pruner
+    last (it reads the epoch's validation)."""
+    pruning = [ReportEachEpoch(report, validation)] if report is not None else []
+    model.fit(
+        split.x_train,
+        split.y_train,
+        batch_size=batch_size,
+        epochs=epochs,
+        initial_epoch=initial_epoch,
+        shuffle=True,
+        verbose=0,
+        callbacks=[timer, validation, *extra, *pruning],
+    )
+    return len(validation.accuracy)
+
+
+def trial_record(
+    trial_id: str,
+    config: Config,
+    validation: Validation,
+    timer: EpochTimer,
+    initial_epoch: int,
+    resume_from: str | None,
+    seconds: float,
+    train_size: int,
+    extra: dict[str, Any] | None = None,
+) -> TrialRecord:
+    """What a trained trial records: its per-epoch validation accuracy and where its seconds went."""
+    trained = len(validation.accuracy)
+    return TrialRecord(
+        trial_id=trial_id,
+        hyperparameters=dict(config),
+        val_accuracy=validation.accuracy,
+        epochs=trained,
+        initial_epoch=initial_epoch,
+        resumed_from=resume_from,
+        seconds=seconds,
+        train_seconds=float(sum(timer.seconds)),
+        compile_seconds=timer.compile_seconds,
+        validation_seconds=float(sum(validation.seconds)),
+        samples=trained * train_size,
+        extra=extra or {},
+    )
 
 
 class KerasObjective:
@@ -169,48 +252,31 @@ class KerasObjective:
         report: EpochReport | None = None,
     ) -> TrialRecord:
         started = time.perf_counter()
-        clear_session()
-        seed = trial_seed(self.seed, trial_id)
-        backend.set_seed(seed)
-        model = self.model(config, seed)
-        if resume_from is not None:
-            model.set_weights(self.weights.get(resume_from))
+        model = begin_trial(self.seed, trial_id, lambda seed: self.model(config, seed), self.weights, resume_from)
         timer = EpochTimer()
         validation = EpochValidation(self.split.x_val, self.split.y_val, self.space.hidden_activation)
         extra_callbacks = self.callbacks() if self.callbacks else []
         curves = (
             [LearningCurves(timer.seconds, validation, self.split.x_test, self.split.y_test)] if self.curves else []
         )
-        pruning = [ReportEachEpoch(report, validation)] if report is not None else []
-        model.fit(
-            self.split.x_train,
-            self.split.y_train,
-            batch_size=self.space.batch_size,
-            epochs=epochs,
-            initial_epoch=initial_epoch,
-            shuffle=True,
-            verbose=0,
-            # the timer first: validation is not training; the pruner last, when the epoch is recorded
-            callbacks=[timer, validation, *extra_callbacks, *curves, *pruning],
+        fit_epochs(
+            model,
+            self.split,
+            self.space.batch_size,
+            epochs,
+            initial_epoch,
+            timer,
+            validation,
+            [*extra_callbacks, *curves],
+            report,
         )
         self.weights.put(trial_id, model.get_weights())
-        trained = len(validation.accuracy)  # epochs - initial_epoch, unless the pruner stopped it
         extra = self.variant.trial_extras(model, extra_callbacks) if self.variant else {}
         if curves:
             extra["curves"] = curves[0].epochs
-        return TrialRecord(
-            trial_id=trial_id,
-            hyperparameters=dict(config),
-            val_accuracy=validation.accuracy,
-            epochs=trained,
-            initial_epoch=initial_epoch,
-            resumed_from=resume_from,
-            seconds=time.perf_counter() - started - sum(c.test_seconds for c in curves),
-            train_seconds=float(sum(timer.seconds)),
-            compile_seconds=timer.compile_seconds,
-            validation_seconds=float(sum(validation.seconds)),
-            samples=trained * len(self.split.x_train),
-            extra=extra,
+        seconds = time.perf_counter() - started - sum(c.test_seconds for c in curves)
+        return trial_record(
+            trial_id, config, validation, timer, initial_epoch, resume_from, seconds, len(self.split.x_train), extra
         )
 
     def test(self, trial_id: str, config: Config) -> tuple[float, float]:
