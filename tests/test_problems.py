@@ -56,6 +56,14 @@ def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, s
     return code, out, err
 
 
+def run_smoke(
+    problem: object, strategy: str, results: Path, capsys: pytest.CaptureFixture[str], *more: str
+) -> tuple[int, str, str]:
+    """``tuning run --problem PROBLEM --strategy STRATEGY --budget smoke --seed 0 --results-dir RESULTS``."""
+    args = ["run", "--problem", str(problem), "--strategy", strategy, "--budget", "smoke", "--seed", "0"]
+    return run_cli([*args, "--results-dir", str(results), *more], capsys)
+
+
 def test_the_registry_lists_both_built_in_problems(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run_cli(["problems"], capsys)
     assert code == 0
@@ -183,22 +191,7 @@ def test_a_bad_user_module_is_refused_in_one_line_and_nothing_is_written(
     text = BAD_INPUTS[case]
     module = tmp_path / "missing.py" if text is None else write_module(tmp_path, text, f"bad_{len(case)}.py")
     results = tmp_path / "results"
-    code, out, err = run_cli(
-        [
-            "run",
-            "--problem",
-            str(module),
-            "--strategy",
-            "random",
-            "--budget",
-            "smoke",
-            "--seed",
-            "0",
-            "--results-dir",
-            str(results),
-        ],
-        capsys,
-    )
+    code, out, err = run_smoke(module, "random", results, capsys)
     assert code == 2, err
     assert out == ""
     assert len(err.strip().splitlines()) == 1, err
@@ -220,23 +213,7 @@ def test_a_users_module_runs_and_reports_under_its_own_name(tmp_path: Path, caps
     results = tmp_path / "results"
     paths = []
     for strategy in ("random", "tpe", "hyperband"):
-        code, out, err = run_cli(
-            [
-                "run",
-                "--problem",
-                str(module),
-                "--strategy",
-                strategy,
-                "--budget",
-                "smoke",
-                "--seed",
-                "0",
-                "--results-dir",
-                str(results),
-                "--quiet",
-            ],
-            capsys,
-        )
+        code, out, err = run_smoke(module, strategy, results, capsys, "--quiet")
         assert code == 0, err
         paths.append(Path(out.strip()))
     assert [p.relative_to(results).parts[:2] for p in paths] == [("toy", "smoke")] * 3
@@ -245,23 +222,7 @@ def test_a_users_module_runs_and_reports_under_its_own_name(tmp_path: Path, caps
     assert doc["environment"]["problem"]["sha256"] and doc["split"]["n_train"] == 192  # 240 rows, 20 % validate
     assert 0.0 <= doc["best"]["test_accuracy"] <= 1.0 and doc["best"]["parameters"] > 0
     again = tmp_path / "again"
-    code, out, _ = run_cli(
-        [
-            "run",
-            "--problem",
-            str(module),
-            "--strategy",
-            "random",
-            "--budget",
-            "smoke",
-            "--seed",
-            "0",
-            "--results-dir",
-            str(again),
-            "--quiet",
-        ],
-        capsys,
-    )
+    code, out, _ = run_smoke(module, "random", again, capsys, "--quiet")
     rerun = json.loads(Path(out.strip()).read_text())
     assert [t["val_accuracy"] for t in rerun["trials"]] == [t["val_accuracy"] for t in doc["trials"]]
     assert rerun["best"] == doc["best"]
