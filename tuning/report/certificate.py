@@ -11,8 +11,8 @@ Clopper-Pearson interval).  Across strategies: Kendall's τ between the live
 and the replay orders of the mean, and whether the critical-difference
 diagrams agree (the same pairs significantly apart, the same way round, by
 the report's own test: Wilcoxon signed-rank, Holm-corrected), the replay's
-taken on the live seeds' own seed numbers so that both sides have the same
-number of seeds and the same power.
+taken on its first seeds, as many as the live ones, so that both sides have
+the same number of seeds and the same power.
 
 Targets (``TARGETS``, issue 19): |bias| at most 0.10 pp and its interval
 inside the equivalence margin ±0.20 pp; SD ratio within 0.67..1.5; coverage
@@ -227,10 +227,10 @@ def certify(
         )
     out["kendall_tau"] = {"tau": _r(tau), "met": tau is not None and tau >= TARGETS["tau"]}
     live_seeds = sorted(set.intersection(*(set(f.live_seeds) for f in found.values()))) if found else []
-    same = [x for n in names for x in rep[n] if x.seed in live_seeds]
-    same_seeds = sorted(set.intersection(*({x.seed for x in same if x.strategy == n} for n in names))) if same else []
+    replay_common = sorted(set.intersection(*(set(f.replay_seeds) for f in found.values()))) if found else []
+    same_seeds = replay_common[: len(live_seeds)]  # as many replay seeds as live ones: the same power
     live_pairs = _significant([x for n in names for x in liv[n] if x.seed in live_seeds], names) if names else []
-    replay_pairs = _significant([x for x in same if x.seed in same_seeds], names) if same_seeds else []
+    replay_pairs = _significant([x for n in names for x in rep[n] if x.seed in same_seeds], names) if names else []
     out["cd"] = {
         "seeds": len(same_seeds),
         "live": live_pairs,
@@ -343,8 +343,8 @@ def markdown(cert: Mapping[str, Any]) -> str:
         + (f"[{100 * c['ci'][0]:.1f}, {100 * c['ci'][1]:.1f} %]" if c["ci"] else "")
         + f": {'ok' if c['met'] else 'MISSED'}.",
         f"- Kendall's τ between the live and replay orders of the mean: {tau['tau']}: {'ok' if tau['met'] else 'MISSED'}.",
-        f"- CD diagrams (Wilcoxon signed-rank, Holm, α 0.05; the replay on the live seeds' own {cd['seeds']} seed "
-        f"numbers): live separates {', '.join(cd['live']) or 'no pair'}; the replay {', '.join(cd['replay']) or 'no pair'}: "
+        f"- CD diagrams (Wilcoxon signed-rank, Holm, α 0.05; the replay on its first {cd['seeds']} seeds, as many "
+        f"as the live ones): live separates {', '.join(cd['live']) or 'no pair'}; the replay {', '.join(cd['replay']) or 'no pair'}: "
         f"{'agree' if cd['agree'] else 'DIFFER'}.",
         f"- Fit for ranking (bias CI inside ±{100 * t['margin']:.2f} pp): {', '.join(cert['fit_for_ranking']) or 'none'}.",
     ]
