@@ -32,7 +32,7 @@ from tuning.objectives.replay.objective import ReplayObjective
 from tuning.objectives.replay.surrogate import Surrogate
 from tuning.problems.mnist_mlp import BUDGETS, SPACE
 from tuning.report.agreement import Agreement, agreements
-from tuning.results import RUNS_FILE, read_runs, write_atomic
+from tuning.results import RUNS_FILE, read_runs, write_atomic, write_runs
 
 from documents import result_document
 from replay_tables import recording, synthetic_table
@@ -514,5 +514,11 @@ def test_a_report_never_pools_replays_with_live_runs(tmp_path: Path) -> None:
     assert [r.result.mode for r in load(tmp_path, warnings.append)] == ["live"]
     assert any("replay/ folders" in w for w in warnings)
     assert [r.result.mode for r in load(tmp_path / "replay", warnings.append)] == ["replay"]
+    # A runs file is read like result files; one of held-out live runs stays out of the reference's report.
+    write_runs(tmp_path / "holdout" / "smoke" / RUNS_FILE, [RunResult.from_json(live | {"seed": 5})])
+    write_runs(tmp_path / "replay" / "smoke" / RUNS_FILE, [RunResult.from_json(replayed | {"seed": 7})])
+    assert [(r.result.mode, r.seed) for r in load(tmp_path, warnings.append)] == [("live", 0)]
+    assert sorted(r.seed for r in load(tmp_path / "replay", warnings.append)) == [0, 7]
+    assert [r.seed for r in load(tmp_path / "holdout", warnings.append)] == [5]
     write_atomic(tmp_path / "smoke" / "random-seed1.json", replayed | {"seed": 1})  # side by side in one folder
     assert sorted(key[-1] for key in by_budget(load(tmp_path / "smoke", warnings.append))) == ["live", "replay"]

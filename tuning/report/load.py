@@ -87,8 +87,9 @@ def load(directory: Path, warn: Callable[[str], None]) -> list[ResultFile]:
         # Replays (results/<problem>/replay/<budget>/) and the live runs held out to check them
         # (results/<problem>/holdout/<budget>/) are reported on their own, never inside the live reference's report.
         warn(
-            f"not reading {len(replays)} file(s) in {REPLAY_DIR}/ or {HOLDOUT_DIR}/ folders under {directory} (report "
-            f"them on their own, e.g. tuning report {sorted({p.parent.parent for p in replays})[0]})"
+            f"not reading {len(replays)} file(s) in {REPLAY_DIR}/ folders (and {HOLDOUT_DIR}/ ones: live runs held out "
+            f"to check a replay) under {directory} (report them on their own, e.g. tuning report "
+            f"{sorted({p.parent.parent for p in replays})[0]})"
         )
         paths = [p for p in paths if p not in replays]
     for path, result in _results(paths, warn):
