@@ -86,8 +86,7 @@ def _replace(path: Path, write: Callable[[BinaryIO], None], mode: int | None = N
 
 def write_atomic(path: Path, payload: Any) -> Path:
     """Write JSON to a temporary file beside ``path`` and rename it: never half a file."""
-    text = json.dumps(payload, indent=2, sort_keys=False, allow_nan=True) + "\n"
-    return _replace(path, lambda f: f.write(text.encode()))
+    return _replace(path, lambda f: f.write((json.dumps(payload, indent=2, allow_nan=True) + "\n").encode()))
 
 
 def write_result(path: Path, result: RunResult) -> Path:
