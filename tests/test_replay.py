@@ -9,6 +9,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import cloudpickle
 import numpy as np
@@ -31,7 +32,7 @@ from tuning.objectives.replay.objective import ReplayObjective
 from tuning.objectives.replay.surrogate import Surrogate
 from tuning.problems.mnist_mlp import BUDGETS, SPACE
 from tuning.report.agreement import Agreement, agreements
-from tuning.results import write_atomic
+from tuning.results import RUNS_FILE, read_runs, write_atomic, write_runs
 
 from documents import result_document
 from replay_tables import recording, synthetic_table
@@ -475,16 +476,21 @@ def test_a_synthetic_round_trip_through_the_commands(tmp_path: Path, capsys: pyt
         "--quiet",
     ]
     assert main(argv) == 0
-    files = sorted((tmp_path / "mnist-mlp" / "replay" / "smoke").glob("*-seed*.json"))
-    assert [f.name for f in files] == ["grid-seed0.json", "grid-seed1.json", "random-seed0.json", "random-seed1.json"]
-    first = {f.name: json.loads(f.read_text()) for f in files}
+    runs = tmp_path / "mnist-mlp" / "replay" / "smoke" / RUNS_FILE
+
+    def read() -> dict[str, dict[str, Any]]:
+        return {f"{r.strategy}-seed{r.seed}": r.to_json() for r in read_runs(runs)}
+
+    first = read()
+    assert list(first) == ["grid-seed0", "grid-seed1", "random-seed0", "random-seed1"]
+    assert not list(runs.parent.glob("*-seed*.json"))  # one runs file, no file per run
     assert all(
         d["mode"] == "replay" and d["replay"]["surrogate"]["model"] in ("forest", "boosting", "knn")
         for d in first.values()
     )
     assert "# Replay of the smoke budget" in (tmp_path / "mnist-mlp" / "replay" / "smoke" / "REPLAY.md").read_text()
     assert main(argv) == 0
-    again = {f.name: json.loads(f.read_text()) for f in files}
+    again = read()
     for name in first:
         assert first[name]["trials"] == again[name]["trials"] or [
             (t["hyperparameters"], t["val_accuracy"]) for t in first[name]["trials"]
@@ -508,5 +514,11 @@ def test_a_report_never_pools_replays_with_live_runs(tmp_path: Path) -> None:
     assert [r.result.mode for r in load(tmp_path, warnings.append)] == ["live"]
     assert any("replay/ folders" in w for w in warnings)
     assert [r.result.mode for r in load(tmp_path / "replay", warnings.append)] == ["replay"]
+    # A runs file is read like result files; one of held-out live runs stays out of the reference's report.
+    write_runs(tmp_path / "holdout" / "smoke" / RUNS_FILE, [RunResult.from_json(live | {"seed": 5})])
+    write_runs(tmp_path / "replay" / "smoke" / RUNS_FILE, [RunResult.from_json(replayed | {"seed": 7})])
+    assert [(r.result.mode, r.seed) for r in load(tmp_path, warnings.append)] == [("live", 0)]
+    assert sorted(r.seed for r in load(tmp_path / "replay", warnings.append)) == [0, 7]
+    assert [r.seed for r in load(tmp_path / "holdout", warnings.append)] == [5]
     write_atomic(tmp_path / "smoke" / "random-seed1.json", replayed | {"seed": 1})  # side by side in one folder
     assert sorted(key[-1] for key in by_budget(load(tmp_path / "smoke", warnings.append))) == ["live", "replay"]

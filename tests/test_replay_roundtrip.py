@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -11,6 +10,7 @@ from tuning.cli import main
 from tuning.objectives.live import live_objective
 from tuning.objectives.replay import table
 from tuning.problems.mnist_mlp import BUDGETS, SPACE
+from tuning.results import RUNS_FILE, read_runs
 
 SMOKE = BUDGETS["smoke"]
 
@@ -86,16 +86,16 @@ def test_record_fit_replay_round_trip(tmp_path: Path, capsys: pytest.CaptureFixt
         "--quiet",
     ]
     assert main(replay) == 0
-    files = sorted((results / "mnist-mlp" / "replay" / "smoke").glob("*-seed*.json"))
-    assert len(files) == 9
-    first = {f.name: json.loads(f.read_text()) for f in files}
+    runs = results / "mnist-mlp" / "replay" / "smoke" / RUNS_FILE
+    first = {f"{r.strategy}-seed{r.seed}": r.to_json() for r in read_runs(runs)}
+    assert len(first) == 9
     for doc in first.values():
         assert doc["mode"] == "replay" and doc["replay"]["table_summary"]["recordings"] == 7
         assert doc["epochs_trained"] <= SMOKE.epoch_budget
-    grid = first["grid-seed0.json"]
+    grid = first["grid-seed0"]
     assert grid["replay"]["answers"]["recorded"] == 2  # the grid's first two points are in the table
     assert main(replay) == 0
-    again = {f.name: json.loads(f.read_text()) for f in files}
+    again = {f"{r.strategy}-seed{r.seed}": r.to_json() for r in read_runs(runs)}
     for name, doc in first.items():  # a replay is a function of its seed: everything but the measured clock
         assert [(t["hyperparameters"], t["val_accuracy"], t["seconds"]) for t in doc["trials"]] == [
             (t["hyperparameters"], t["val_accuracy"], t["seconds"]) for t in again[name]["trials"]

@@ -186,7 +186,7 @@ def _parser() -> argparse.ArgumentParser:
     quality.add_argument(
         "--write",
         action="store_true",
-        help="refresh FILE from the committed replay files in DIR/standard/ (on purpose only)",
+        help="refresh FILE from the committed replay runs file DIR/standard/runs.jsonl.gz (on purpose only)",
     )
     _replay_parsers(sub, BUDGETS)
     return parser
@@ -297,7 +297,7 @@ def _replay_parsers(sub: argparse._SubParsersAction, budgets: Sequence[str]) -> 
     )
 
     replay = sub.add_parser(
-        "replay", help="replay strategies against the budget's table and surrogate, one result file per seed"
+        "replay", help="replay strategies against the budget's table and surrogate into one runs file (runs.jsonl.gz)"
     )
     budget_and_problem(replay)
     replay.add_argument("--seeds", required=True, type=_seeds, metavar="SEEDS", help="e.g. 0-199 or 0,1,2")
@@ -313,7 +313,7 @@ def _replay_parsers(sub: argparse._SubParsersAction, budgets: Sequence[str]) -> 
         type=Path,
         default=LOCAL_RESULTS,
         metavar="DIR",
-        help=f"result files go under DIR/<problem>/replay/<budget>/ (default: {LOCAL_RESULTS})",
+        help=f"the runs file goes to DIR/<problem>/replay/<budget>/runs.jsonl.gz (default: {LOCAL_RESULTS})",
     )
     replay.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     table_dir(replay)
@@ -335,8 +335,23 @@ def _replay_parsers(sub: argparse._SubParsersAction, budgets: Sequence[str]) -> 
         type=Path,
         default=REFERENCE_RESULTS,
         metavar="DIR",
-        help=f"live runs in DIR/<problem>/<budget>/ (default: {REFERENCE_RESULTS}, the reference)",
+        help=f"live runs in DIR/<problem>/<budget>/, compared when no held-out runs are found (default: {REFERENCE_RESULTS})",
     )
+    agreement.add_argument(
+        "--holdout-dir",
+        type=Path,
+        default=REFERENCE_RESULTS,
+        metavar="DIR",
+        help="held-out live runs in DIR/<problem>/holdout/<budget>/runs.jsonl.gz: the certificate, certificate.json "
+        f"beside REPLAY.md (default: {REFERENCE_RESULTS})",
+    )
+    table_dir(agreement)
+
+    pack = sub.add_parser("pack", help="pack the result files in a folder into one runs file (runs.jsonl.gz)")
+    pack.add_argument(
+        "source", type=Path, metavar="DIR", help="the <strategy>-seed<N>.json result files directly in DIR"
+    )
+    pack.add_argument("target", type=Path, metavar="FILE", help="the runs file to write, e.g. .../runs.jsonl.gz")
 
 
 def _seeds(text: str) -> list[int]:
@@ -371,21 +386,53 @@ def _agreement_command(budget_name: str, results_dir: Path) -> str:
     return f"python -m tuning agreement --budget {budget_name}{named}"
 
 
-def _agreement(budget_name: str, results_dir: Path, command: str, live_dir: Path | None = None) -> Path:
-    """Write and return ``<results>/<problem>/replay/<budget>/REPLAY.md`` from the result files alone."""
+def _agreement(
+    budget_name: str,
+    results_dir: Path,
+    command: str,
+    live_dir: Path | None = None,
+    holdout_dir: Path | None = REFERENCE_RESULTS,
+    table_root: Path = REFERENCE_TABLES,
+) -> Path:
+    """Write and return ``<results>/<problem>/replay/<budget>/REPLAY.md`` (and, with held-out live runs,
+    ``certificate.json``) from the runs files alone."""
     from tuning.execution.replay import live_only
+    from tuning.problems.mnist_mlp import SPACE
     from tuning.report.agreement import write_report
 
     return write_report(
-        budget_name, results_dir, live_only(), command, warn=lambda m: _say(f"tuning: {m}"), live_dir=live_dir
+        budget_name,
+        results_dir,
+        live_only(),
+        command,
+        warn=lambda m: _say(f"tuning: {m}"),
+        live_dir=live_dir,
+        holdout=holdout_dir,
+        table_directory=table_root / budget_name,
+        space=SPACE,
     )
+
+
+def _pack(source: Path, target: Path) -> int:
+    """``tuning pack``: every result file directly in ``source`` into the runs file ``target``."""
+    from tuning.results import ResultError, read_result, write_runs
+
+    paths = sorted(Path(source).glob("*-seed*.json"))
+    if not paths:
+        raise UsageError(f"no result files (<strategy>-seed<N>.json) in {source}")
+    try:
+        results = [read_result(p) for p in paths]
+    except ResultError as e:
+        raise UsageError(str(e)) from None
+    print(write_runs(target, results))
+    return 0
 
 
 def _replay(args: argparse.Namespace) -> int:
     from tuning.execution.replay import replay
 
     try:
-        paths = replay(
+        path = replay(
             args.budget,
             args.seeds,
             args.strategies,
@@ -396,12 +443,19 @@ def _replay(args: argparse.Namespace) -> int:
             args.scheduler,
         )
     except KeyboardInterrupt:
-        _say("tuning: interrupted; every replay result file written so far is complete, none is half-written")
+        _say(
+            "tuning: interrupted; the replay runs file was not written (it is written once, when every replay is done)"
+        )
         return 130
     report = _agreement(
-        args.budget, args.results_dir, _agreement_command(args.budget, args.results_dir), REFERENCE_RESULTS
+        args.budget,
+        args.results_dir,
+        _agreement_command(args.budget, args.results_dir),
+        REFERENCE_RESULTS,
+        REFERENCE_RESULTS,
+        args.table_dir,
     )
-    _say(f"tuning: {len(paths)} replay result files; wrote {report}")
+    _say(f"tuning: wrote {path} and {report}")
     print(report)
     return 0
 
@@ -571,9 +625,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _fit(args)
         if args.command == "replay":
             return _replay(args)
+        if args.command == "pack":
+            return _pack(args.source, args.target)
         if args.command == "agreement":
             path = _agreement(
-                args.budget, args.results_dir, _agreement_command(args.budget, args.results_dir), args.live_dir
+                args.budget,
+                args.results_dir,
+                _agreement_command(args.budget, args.results_dir),
+                args.live_dir,
+                args.holdout_dir,
+                args.table_dir,
             )
             sys.stdout.write(path.read_text())
             return 0

@@ -33,7 +33,7 @@ left to the trajectory gate.  Measured costs and the planted degradations' figur
 docs/statistics.md.
 
 Refresh the baseline on purpose: ``python -m tuning quality --write`` (it
-reads the committed replay files, runs nothing), then commit it with a reason.
+reads the committed replay runs file, runs nothing), then commit it with a reason.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ import numpy as np
 from statsmodels.stats.weightstats import DescrStatsW
 
 from tuning.core.records import RunResult
-from tuning.results import ResultError, read_result, write_atomic
+from tuning.results import RUNS_FILE, ResultError, read_runs, write_atomic
 
 MARGIN = 0.005  # the report's equivalence margin (tuning.report.significance.MARGIN): 0.5 accuracy points
 ALPHA = 0.05
@@ -59,7 +59,7 @@ DISTINCT_SHARE = 0.5  # "seeds matter": at least this share of the baseline's di
 
 
 class QualityError(ValueError):
-    """The quality gate cannot run: no baseline, or no replay files to make one from."""
+    """The quality gate cannot run: no baseline, or no replay runs file to make one from."""
 
 
 @dataclass(frozen=True)
@@ -95,17 +95,19 @@ def _choice(result: RunResult) -> str:
 
 
 def make_baseline(replay_dir: Path, seeds: Mapping[str, int] = SEEDS) -> dict[str, Any]:
-    """The baseline from committed replay files ``<replay_dir>/<strategy>-seed<k>.json`` (nothing is run)."""
+    """The baseline from the committed replay runs file ``<replay_dir>/runs.jsonl.gz`` (nothing is run)."""
     strategies: dict[str, Any] = {}
     environment: dict[str, Any] = {}
+    path = Path(replay_dir) / RUNS_FILE
+    try:
+        found = {(r.strategy, r.seed): r for r in read_runs(path)}
+    except ResultError as e:
+        raise QualityError(f"cannot make the quality baseline: {e}") from None
     for name, n in seeds.items():
-        results = []
-        for seed in range(n):
-            path = Path(replay_dir) / f"{name}-seed{seed}.json"
-            try:
-                results.append(read_result(path))
-            except ResultError as e:
-                raise QualityError(f"cannot make the quality baseline: {e}") from None
+        missing = [seed for seed in range(n) if (name, seed) not in found]
+        if missing:
+            raise QualityError(f"cannot make the quality baseline: {path} has no {name} seed {missing[0]}")
+        results = [found[name, seed] for seed in range(n)]
         environment = environment or results[0].environment
         strategies[name] = {
             "seeds": list(range(n)),

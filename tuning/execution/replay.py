@@ -42,13 +42,16 @@ from tuning.problems.mnist_mlp import BUDGETS, PROBLEM, SPACE
 from tuning.results import (
     LOCAL_RESULTS,
     REFERENCE_RESULTS,
+    RUNS_FILE,
     ResultError,
     ensure_writable,
     read_json,
+    read_runs,
     replay_dir,
     result_name,
     write_atomic,
     write_result,
+    write_runs,
 )
 
 SURROGATE_FILE = "surrogate.json"
@@ -115,6 +118,7 @@ class Fitted:
     directory: Path
     chosen: str
     report: str
+    error: str = "none"
 
 
 def fit(
@@ -126,7 +130,7 @@ def fit(
     """Cross-validate every candidate model, keep the best, hold out each strategy's configurations;
     write ``surrogate.json`` and ``SURROGATE.md`` beside the table."""
     from tuning.objectives.replay import validate
-    from tuning.objectives.replay.surrogate import MODELS
+    from tuning.objectives.replay.surrogate import ERRORS, MODELS
 
     if budget_name not in BUDGETS:
         raise UsageError(f"unknown budget {budget_name!r}; choose from {', '.join(BUDGETS)}")
@@ -144,6 +148,8 @@ def fit(
     with threadpool_limits(limits=1):  # see replay_run
         candidates = validate.compare(recordings, SPACE, models or MODELS)
         chosen = validate.best(candidates)
+        searches = {error: validate.best_of(recordings, SPACE, chosen, error) for error in ERRORS}
+        error = validate.best_error(searches)
         per_strategy = {
             name: validate.hold_out(recordings, keys, chosen, SPACE)
             for name, keys in sorted(tried.items())
@@ -151,20 +157,22 @@ def fit(
         }
     summary = _summary(recordings)
     command = f"python -m tuning fit --budget {budget.name}" + (f" --models {','.join(models)}" if models else "")
-    report = validate.markdown(budget.name, summary, candidates, chosen, per_strategy, command)
+    report = validate.markdown(budget.name, summary, candidates, chosen, per_strategy, command, searches, error)
     write_atomic(
         directory / SURROGATE_FILE,
         {
             "kind": "surrogate",
             "budget": budget.name,
             "model": chosen,
+            "error": error,
             "table": summary,
+            "searches": {e: [b.to_json() for b in found] for e, found in searches.items()},
             "candidates": {m: f.to_json() for m, f in candidates.items()},
             "per_strategy": {n: f.to_json() if f else None for n, f in per_strategy.items()},
         },
     )
     (directory / SURROGATE_REPORT).write_text(report)
-    return Fitted(directory, chosen, report)
+    return Fitted(directory, chosen, report, error)
 
 
 # -- tuning replay ---------------------------------------------------------------
@@ -199,7 +207,7 @@ def _load(budget_name: str, table_root: Path, stamps: tuple[Any, ...]) -> tuple[
         raise UsageError(
             f"the table in {directory} changed since its surrogate was validated; run: tuning fit --budget {budget.name}"
         )
-    surrogate = Surrogate(recordings, SPACE, fitted["model"])
+    surrogate = Surrogate(recordings, SPACE, fitted["model"], fitted.get("error", "none"))
     provenance = {
         "table": str(directory / replay_table.SEALED),
         "table_summary": summary,
@@ -286,9 +294,10 @@ def replay(
     workers: int = 1,
     progress: Callable[[str], None] | None = None,
     scheduler: str | None = None,
-) -> list[Path]:
-    """The whole of ``tuning replay``: every (strategy, seed), one result file each, under
-    ``<results_dir>/replay/<budget>/``; return their paths."""
+) -> Path:
+    """The whole of ``tuning replay``: every (strategy, seed), into the one runs file
+    ``<results_dir>/<problem>/replay/<budget>/runs.jsonl.gz`` (replacing those strategies' and seeds' lines, keeping
+    the others); return its path.  The file is written once, when every replay is done: never half of it."""
     if budget_name not in BUDGETS:
         raise UsageError(f"unknown budget {budget_name!r}; choose from {', '.join(BUDGETS)}")
     if workers < 1:
@@ -300,19 +309,25 @@ def replay(
     load(budget.name, Path(table_root))  # a missing or stale table is refused before anything runs
     out = replay_dir(results_dir, PROBLEM.name, budget.name)
     ensure_writable(out)
+    path = out / RUNS_FILE
+    try:
+        kept = read_runs(path) if path.exists() else []
+    except ResultError as e:
+        raise UsageError(f"{e}: move it aside or delete it to replay afresh") from None
     tasks = [(name, seed) for name in chosen for seed in seeds]
     job = functools.partial(_replay_job, budget_name=budget.name, table_root=Path(table_root))
-    paths = []
+    done = []
     for (name, seed), document in map_runs(job, tasks, workers, scheduler=scheduler):
         result = RunResult.from_json(document)
-        paths.append(write_result(out / result_name(name, seed), result))
+        done.append(result)
         if progress:
             progress(
                 f"[replay {budget.name}] {name} seed {seed}: test {result.best.test_accuracy:.4f} "
                 f"val {result.best.val_accuracy:.4f} simulated {result.wall_clock_seconds:.1f}s "
                 f"(decision {result.replay['clock']['decision_seconds']:.2f}s)"  # type: ignore[index]
             )
-    return paths
+    replaced = set(tasks)
+    return write_runs(path, [r for r in kept if (r.strategy, r.seed) not in replaced] + done)
 
 
 def replay_to_file(

@@ -14,13 +14,22 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from tabulate import tabulate
 
 from tuning.core.errors import UsageError
 from tuning.core.records import RunResult
-from tuning.results import ResultError, read_result, replay_dir
+from tuning.report import certificate
+from tuning.results import (
+    RUNS_FILE,
+    ResultError,
+    holdout_dir,
+    read_result,
+    replay_dir,
+)
+from tuning.results import read_runs as read_packed
 
 LEVEL = 0.95
 SUBSETS = 10_000
@@ -28,8 +37,17 @@ SUBSET_SEED = 0
 
 
 def read_runs(directory: Path, mode: str, warn: Callable[[str], None] | None = None) -> list[RunResult]:
-    """The ``mode`` result files (``<strategy>-seed<N>.json``) directly in ``directory``."""
-    runs = []
+    """The ``mode`` results directly in ``directory``: its runs file (``runs.jsonl.gz``), then any result files
+    (``<strategy>-seed<N>.json``, as the bench's replay mode writes them), a file replacing the runs file's line of
+    the same strategy and seed."""
+    found: dict[tuple[str, int], RunResult] = {}
+    packed = Path(directory) / RUNS_FILE
+    if packed.is_file():
+        try:
+            found.update(((r.strategy, r.seed), r) for r in read_packed(packed))
+        except ResultError as e:
+            if warn:
+                warn(f"skipped {e}")
     for path in sorted(Path(directory).glob("*-seed*.json")):
         try:
             result = read_result(path)
@@ -37,9 +55,8 @@ def read_runs(directory: Path, mode: str, warn: Callable[[str], None] | None = N
             if warn:
                 warn(f"skipped {e}")
             continue
-        if result.mode == mode:
-            runs.append(result)
-    return runs
+        found[result.strategy, result.seed] = result
+    return [r for _, r in sorted(found.items()) if r.mode == mode]
 
 
 def seed_list(seeds: Iterable[int]) -> str:
@@ -121,14 +138,7 @@ class Agreement:
 
 def agreements(replay: Sequence[RunResult], live: Sequence[RunResult]) -> tuple[list[Agreement], list[str], list[str]]:
     """(strategies both ran, strategies only live ran, strategies only the replay ran)."""
-
-    def by_strategy(runs: Sequence[RunResult]) -> dict[str, list[RunResult]]:
-        out: dict[str, list[RunResult]] = {}
-        for r in sorted(runs, key=lambda r: (r.strategy, r.seed)):
-            out.setdefault(r.strategy, []).append(r)
-        return out
-
-    rep, liv = by_strategy(replay), by_strategy(live)
+    rep, liv = certificate.by_strategy(replay), certificate.by_strategy(live)
     both = [
         Agreement(
             name,
@@ -186,10 +196,17 @@ def rows(found: Sequence[Agreement]) -> list[list[str]]:
     return out
 
 
-def markdown(budget: str, replay: Sequence[RunResult], live: Sequence[RunResult], why: Mapping[str, str]) -> str:
-    """REPLAY.md's agreement section: the table, what did not agree, and what was not compared."""
+def markdown(
+    budget: str,
+    replay: Sequence[RunResult],
+    live: Sequence[RunResult],
+    why: Mapping[str, str],
+    above: Sequence[str] = (),
+) -> str:
+    """REPLAY.md's agreement section: the table (``above`` it: the certificate's warning), what did not agree, and
+    what was not compared."""
     found, live_only, replay_only = agreements(replay, live)
-    out = [f"## Live versus replay ({budget})", ""]
+    out = [f"## Live versus replay ({budget})", "", *above]
     if found:
         out.append(tabulate(rows(found), HEADERS, tablefmt="github", disable_numparse=True))
     else:
@@ -276,17 +293,27 @@ def summary(replay: Sequence[RunResult]) -> str:
 
 
 def replay_report(
-    budget: str, replay: Sequence[RunResult], live: Sequence[RunResult], why: Mapping[str, str], command: str
+    budget: str,
+    replay: Sequence[RunResult],
+    live: Sequence[RunResult],
+    why: Mapping[str, str],
+    command: str,
+    cert: Mapping[str, Any] | None = None,
 ) -> str:
-    """REPLAY.md: where the replay came from, its summary, and how it agrees with the live results."""
+    """REPLAY.md: where the replay came from, its certificate (when held-out live runs were given), its summary, and
+    how the live results fall in its intervals; the certificate's warning above every table."""
     surrogate = (replay[0].replay or {}) if replay else {}
     table = surrogate.get("table_summary", {})
     model = surrogate.get("surrogate", {})
     validation = surrogate.get("validation", {})
+    warn = certificate.warning(cert)
+    above = [warn, ""] if warn else []
+    live_kind = "held-out live" if cert is not None else "live (in-sample: the table holds their configurations)"
     out = [
         f"# Replay of the {budget} budget",
         "",
-        f"Made by `{command}` from {len(replay)} replay result files and {len(live)} live ones.",
+        *above,
+        f"Made by `{command}` from {len(replay)} replay runs and {len(live)} {live_kind} ones.",
         "",
     ]
     if replay:
@@ -296,20 +323,34 @@ def replay_report(
             f"({table.get('replicated', '?')} with several seeds), table SHA-256 `{str(table.get('digest', '?'))[:16]}…`, "
             f"recorded on {table.get('devices', '?')} ({table.get('backends', '?')}), commit "
             f"{table.get('commits', '?')}" + (f" ({table['label']})" if table.get("label") else "") + ".  "
-            "Held-out ρ of the final validation accuracy "
+            f"Noise: {model.get('noise', '?')}.  Held-out ρ of the final validation accuracy "
             f"{validation.get('rho', float('nan')):.3f} (seed-to-seed {validation.get('rho_seeds') or float('nan'):.3f}); "
             "see SURROGATE.md.",
             "",
-            "## Replay summary",
+        ]
+    if cert is not None:
+        out += [
+            f"## Certificate: the replay against held-out live seeds {seed_list(r.seed for r in live)}",
             "",
+            *above,
+            certificate.markdown(cert),
+            "Machine-readable: certificate.json beside this file (recomputed from the runs files by a test).",
+            "",
+        ]
+    if replay:
+        out += [
+            "## Replay summary (predicted accuracies, simulated clock)",
+            "",
+            *above,
             summary(replay),
             "",
             "Trials answered: recorded, when the configuration is in the table (one of its recorded seeds, drawn per "
-            "trial); predicted, by the surrogate plus recorded seed noise.  Simulated wall-clock: recorded or "
-            "predicted seconds of every trial and the final test, plus the strategy's measured decision time.",
+            "trial); predicted, by the surrogate plus drawn model error and seed noise.  Test accuracy of a predicted "
+            "trial is a prediction, not a count of images.  Simulated wall-clock: recorded or predicted seconds of "
+            "every trial and the final test, plus the strategy's measured decision time.",
             "",
         ]
-    out.append(markdown(budget, replay, live, why))
+    out.append(markdown(budget, replay, live, why, above))
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -324,16 +365,31 @@ def write_report(
     warn: Callable[[str], None] | None = None,
     live_dir: Path | None = None,
     problem: str = "mnist-mlp",
+    holdout: Path | None = None,
+    table_directory: Path | None = None,
+    space: Any = None,
 ) -> Path:
-    """Write ``<results>/<problem>/replay/<budget>/REPLAY.md`` from the result files alone (replays there, live
-    runs in ``<live_dir or results>/<problem>/<budget>/``) and return its path."""
+    """Write ``<results>/<problem>/replay/<budget>/REPLAY.md`` from the runs files alone and return its path.
+
+    With held-out live runs (``<holdout>/<problem>/holdout/<budget>/runs.jsonl.gz``) the replay is compared with
+    them and ``certificate.json`` is written beside it (``certificate.recompute``: the table in ``table_directory``,
+    default the replay's own folder, says which live trials it holds; ``space`` names configurations); without, with
+    the live runs in ``<live_dir or results>/<problem>/<budget>/`` (in-sample: no certificate)."""
     directory = replay_dir(results_dir, problem, budget)
     replay = read_runs(directory, "replay", warn)
     if not replay:
         raise UsageError(
             f"no replay results in {directory}; make them with: tuning replay --budget {budget} --seeds 0-199"
         )
-    live = read_runs(Path(live_dir if live_dir is not None else results_dir) / problem / budget, "live", warn)
+    held = read_runs(holdout_dir(holdout, problem, budget), "live", warn) if holdout is not None else []
+    cert = None
+    if held:
+        held_file = holdout_dir(holdout, problem, budget) / RUNS_FILE  # type: ignore[arg-type]
+        cert = certificate.recompute(directory / RUNS_FILE, held_file, table_directory or directory, space)
+        certificate.write(cert, directory)
+        live = held
+    else:
+        live = read_runs(Path(live_dir if live_dir is not None else results_dir) / problem / budget, "live", warn)
     path = directory / REPORT
-    path.write_text(replay_report(budget, replay, live, why, command))
+    path.write_text(replay_report(budget, replay, live, why, command, cert))
     return path

@@ -9,7 +9,7 @@ from typing import Any
 
 from tuning.core.errors import UsageError
 from tuning.core.records import RunResult
-from tuning.results import REPLAY_DIR, ResultError, SuiteFile, read_result
+from tuning.results import HOLDOUT_DIR, REPLAY_DIR, RUNS_FILE, ResultError, SuiteFile, read_result, read_runs
 
 BUDGET_KEYS = ("name", "n_train", "n_val", "epochs", "trials", "epoch_budget")
 SEED_PROBLEM = "mnist-mlp"  # what a result file from before problems (no "problem" key) ran
@@ -68,7 +68,12 @@ def load(directory: Path, warn: Callable[[str], None]) -> list[ResultFile]:
         raise UsageError(f"not a directory: {directory}")
     runs: list[ResultFile] = []
     seen: dict[tuple[Any, ...], Path] = {}
-    paths = sorted(p for p in directory.rglob("*.json") if p.is_file() and not hidden(p.relative_to(directory)))
+    paths = sorted(
+        p
+        for pattern in ("*.json", RUNS_FILE)
+        for p in directory.rglob(pattern)
+        if p.is_file() and not hidden(p.relative_to(directory))
+    )
     local = {p for p in paths if LOCAL in p.relative_to(directory).parts[:-1]}
     if local:
         # The bench writes a user's runs to results/local/; beside the reference they would be duplicates.
@@ -77,22 +82,18 @@ def load(directory: Path, warn: Callable[[str], None]) -> list[ResultFile]:
             f"report them on their own, or beside this directory with --reference {directory})"
         )
         paths = [p for p in paths if p not in local]
-    replays = {p for p in paths if REPLAY_DIR in p.relative_to(directory).parts[:-1]}
+    replays = {p for p in paths if {REPLAY_DIR, HOLDOUT_DIR} & set(p.relative_to(directory).parts[:-1])}
     if replays:
-        # Replays (results/<problem>/replay/<budget>/) are reported on their own, never inside the live reference's report.
+        # Replays (results/<problem>/replay/<budget>/) and the live runs held out to check them
+        # (results/<problem>/holdout/<budget>/) are reported on their own, never inside the live reference's report.
         warn(
-            f"not reading {len(replays)} file(s) in {REPLAY_DIR}/ folders under {directory} (replays: report them "
-            f"on their own, e.g. tuning report {sorted({p.parent.parent for p in replays})[0]})"
+            f"not reading {len(replays)} file(s) in {REPLAY_DIR}/ folders (and {HOLDOUT_DIR}/ ones: live runs held out "
+            f"to check a replay) under {directory} (report them on their own, e.g. tuning report "
+            f"{sorted({p.parent.parent for p in replays})[0]})"
         )
         paths = [p for p in paths if p not in replays]
-    for path in paths:
-        try:
-            run = ResultFile(path, read_result(path))
-        except SuiteFile:  # the bench's throughput.json, a side by side: ours, and known not to be results
-            continue
-        except ResultError as e:
-            warn(f"skipped {e}")
-            continue
+    for path, result in _results(paths, warn):
+        run = ResultFile(path, result)
         key = (run.budget_key, run.strategy, run.seed)
         if key in seen:
             # Two files for one (budget, strategy, seed) would count that seed twice.
@@ -104,6 +105,20 @@ def load(directory: Path, warn: Callable[[str], None]) -> list[ResultFile]:
         skipped = f" ({len(paths)} JSON file{'s' if len(paths) != 1 else ''} skipped)" if paths else ""
         raise UsageError(f"no result files under {directory}{skipped}")
     return runs
+
+
+def _results(paths: Iterable[Path], warn: Callable[[str], None]) -> Iterable[tuple[Path, RunResult]]:
+    """(path, result) for every result in ``paths``: a result file, or each line of a runs file."""
+    for path in paths:
+        try:
+            if path.name == RUNS_FILE:
+                yield from ((path, r) for r in read_runs(path))
+            else:
+                yield path, read_result(path)
+        except SuiteFile:  # the bench's throughput.json, a side by side: ours, and known not to be results
+            continue
+        except ResultError as e:
+            warn(f"skipped {e}")
 
 
 def by_budget(runs: Iterable[ResultFile]) -> dict[tuple[Any, ...], list[ResultFile]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -125,16 +126,24 @@ def _interval(x: Interval, scale: Callable[[float | None], str] = _pct) -> str:
     return f"[{scale(x.low)}, {scale(x.high)}]" if x.kind else f"[n/a: {x.why}]" if x.why else ""
 
 
-def summary_table(rows: Sequence[Row]) -> Table:
+REPLAY_NOTES = (
+    " A replay: a trial the table lacks has its test accuracy predicted by the surrogate (no images were counted); "
+    "wall-clock and throughput are simulated (recorded or predicted training seconds plus the strategy's measured "
+    "decision time)."
+)
+
+
+def summary_table(rows: Sequence[Row], replay: bool = False) -> Table:
+    simulated = "Simulated " if replay else ""
     headers = [
         "Strategy",
         "Runs (seeds)",
-        "Test acc. % mean ± std",
+        "Test acc. % mean ± std" + (" (predicted)" if replay else ""),
         _iqm_header(rows),
         "Best val. acc. % (mean)",
         "Epochs trained (mean)",
-        "Wall-clock s (median)",
-        "Throughput samples/s (median)",
+        f"{simulated}Wall-clock s (median)".capitalize(),
+        f"{simulated}Throughput samples/s (median)".capitalize(),
         "Mean rank (test acc.)",
     ]
     display = [
@@ -187,7 +196,8 @@ def summary_table(rows: Sequence[Row]) -> Table:
         for r in rows
     ]
     align = ("left",) + ("right",) * (len(headers) - 1)
-    return Table("summary", "Summary", headers, display, align, SUMMARY_NOTES, csv_headers, body)
+    title, notes = ("Replay summary", SUMMARY_NOTES + REPLAY_NOTES) if replay else ("Summary", SUMMARY_NOTES)
+    return Table("summary", title, headers, display, align, notes, csv_headers, body)
 
 
 # ----------------------------------------------------------------------------- Friedman
@@ -617,10 +627,27 @@ class Section:
         return self.runs[0].problem
 
     @property
+    def replay(self) -> bool:
+        return self.runs[0].result.mode == "replay"
+
+    @property
     def title(self) -> str:
         seeds = seed_list(r.seed for r in self.runs)
         n = len(self.rows)
-        return f"Problem {self.problem}, budget {self.budget}: {n} strateg{'ies' if n != 1 else 'y'}, seeds {seeds}"
+        kind = "Replay (predicted accuracies, simulated clock) of problem" if self.replay else "Problem"
+        return f"{kind} {self.problem}, budget {self.budget}: {n} strateg{'ies' if n != 1 else 'y'}, seeds {seeds}"
+
+    def replay_warning(self) -> str:
+        """For a replay: its certificate's warning (``certificate.json`` beside its runs), printed above every table."""
+        if not self.replay:
+            return ""
+        from tuning.report import certificate
+
+        path = self.runs[0].path.parent / certificate.FILE
+        try:
+            return certificate.warning(json.loads(path.read_text()))
+        except (OSError, ValueError, KeyError, TypeError):
+            return certificate.warning(None)
 
     def seed_warning(self) -> str | None:
         """Ranks are only comparable when every strategy ran the same seeds; say so when not."""
@@ -634,7 +661,7 @@ class Section:
 
     def tables(self, which: str = "all") -> list[Table]:
         tables = [
-            summary_table(self.rows),
+            summary_table(self.rows, self.replay),
             friedman_table(self.friedman),
             pairs_table(self.pairs),
             anytime_table(self.anytime),
@@ -656,6 +683,8 @@ def _markdown(sections: Sequence[Section], which: str) -> str:
         out += [f"## {s.title}", ""]
         for t in s.tables(which):
             out += [f"### {t.title} ({s.budget})", ""]
+            if s.replay_warning():
+                out += [s.replay_warning(), ""]
             if t.empty:
                 out += [t.empty, ""]
                 continue

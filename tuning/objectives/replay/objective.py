@@ -3,7 +3,9 @@
 It stands where the live objective stands (``tuning.objectives.base.Objective``),
 so the very same oracles run through the very same search loop.  Each trial
 draws one seed's curve (``Surrogate.draw``) from a generator seeded by
-(run seed, trial id), so a replay is a function of its seed alone.  A
+(run seed, trial id), and a configuration the table lacks its model error
+from one seeded by (run seed, configuration), so a replay is a function of
+its seed alone.  A
 continued trial (Hyperband) carries on along the curve it continues, as
 the live one carries on from its weights.  Seconds are the recorded or
 predicted ones (``Curve.seconds``); ``simulated_seconds`` adds them up and
@@ -14,6 +16,7 @@ Tune's simulator does.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from typing import Any
 
@@ -60,7 +63,9 @@ class ReplayObjective:
         if resume_from is not None:
             curve = self.curves[resume_from]
         else:
-            curve = self.surrogate.draw(config, np.random.default_rng([self.seed, int(trial_id)]))
+            curve = self.surrogate.draw(
+                config, np.random.default_rng([self.seed, int(trial_id)]), self.error_rng(config)
+            )
         if report is not None:  # the drawn curve holds every epoch: stop after the one the pruner names
             for epoch in range(initial_epoch + 1, epochs + 1):
                 if report(epoch, float(curve.val_accuracy[epoch - 1])):
@@ -82,6 +87,12 @@ class ReplayObjective:
             samples=(epochs - initial_epoch) * self.budget.n_train,
             extra={"replay": curve.source},
         )
+
+    def error_rng(self, config: Config) -> np.random.Generator:
+        """The generator of a configuration's model error in this replay: seeded by (run seed, configuration), so a
+        configuration visited twice in one replay keeps one error, as a live configuration keeps its true mean."""
+        digest = hashlib.sha256(self.space.key(config).encode()).digest()
+        return np.random.default_rng([self.seed, int.from_bytes(digest[:8], "little")])
 
     def test(self, trial_id: str, config: Config) -> tuple[float, float]:
         """(test loss, test accuracy) after the epochs the trial reached (the loss is NaN where not recorded)."""

@@ -45,6 +45,18 @@ from tuning.objectives.replay.table import Recording
 
 NEIGHBOURS = 5
 RANDOM_STATE = 0
+ERROR_FOLDS = 5  # out-of-fold predictions of the mean, for the model's own error
+ERROR_NEIGHBOURS = 20  # a model error is drawn from the configurations this near in predicted level
+ERRORS: dict[str, str] = {  # name -> what is added to a prediction besides seed noise
+    "none": "no model error: the predicted mean taken as the configuration's mean",
+    "oof": "an out-of-fold residual of one of the {n} configurations nearest in predicted final validation accuracy",
+    "oof-replicated": "an out-of-fold residual of one of the {n} configurations recorded with several seeds nearest "
+    "in predicted final validation accuracy",
+    "oof-deseeded": "an out-of-fold residual of one of the {n} configurations nearest in predicted final validation "
+    "accuracy, shrunk by the share of its neighbourhood's residual variance that its recorded mean's seed noise "
+    "explains",
+}
+DEFAULT_ERROR = "none"
 
 MODELS: dict[str, Callable[[int], Any]] = {  # name -> (configurations to fit) -> an unfitted scikit-learn model
     "forest": lambda n: RandomForestRegressor(
@@ -140,12 +152,17 @@ class _Standardised:
 class Surrogate:
     """Fitted to ``recordings`` (one budget's table) with the model ``model`` (a ``MODELS`` name)."""
 
-    def __init__(self, recordings: Sequence[Recording], space: Space, model: str = DEFAULT_MODEL) -> None:
+    def __init__(
+        self, recordings: Sequence[Recording], space: Space, model: str = DEFAULT_MODEL, error: str = DEFAULT_ERROR
+    ) -> None:
         if model not in MODELS:
             raise ValueError(f"no surrogate model {model!r}; known: {', '.join(MODELS)}")
+        if error not in ERRORS:
+            raise ValueError(f"no model error {error!r}; known: {', '.join(ERRORS)}")
         if not recordings:
             raise ValueError("an empty table: record some configurations first")
-        self.model_name, self.space = model, space
+        self.model_name, self.space, self.error = model, space, error
+        self._predicted: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self.epochs = len(recordings[0].epochs)
         self.by_key: dict[str, list[Recording]] = {}
         for recording in sorted(recordings, key=lambda r: (r.key, r.seed)):
@@ -169,12 +186,47 @@ class Surrogate:
             replicated.append(i)
         self.replicated_keys = [self.keys[i] for i in replicated]
         self.replicated_level = acc[replicated, self.epochs - 1] if replicated else np.empty(0)
+        # The model's own error: each configuration's recorded mean minus the prediction of a model fitted
+        # without it (out of fold), kept with the predicted level it was made at.
+        self.errors, self.error_level = np.empty((0, acc.shape[1])), np.empty(0)
+        if error != "none" and len(self.keys) >= ERROR_FOLDS:
+            from sklearn.model_selection import KFold
+
+            oof = np.empty_like(acc)
+            for fit_index, held_index in KFold(ERROR_FOLDS, shuffle=True, random_state=RANDOM_STATE).split(x):
+                oof[held_index] = _Standardised(model, x[fit_index], acc[fit_index]).predict(x[held_index])
+            keep = np.array(replicated if error == "oof-replicated" else range(len(self.keys)), dtype=int)
+            self.errors, self.error_level = (acc - oof)[keep], oof[keep, self.epochs - 1]
+            if error == "oof-deseeded":
+                self.errors = self._deseeded(acc, np.array([len(t) for t in per_key]))
+
+    def _deseeded(self, acc: np.ndarray, seeds: np.ndarray) -> np.ndarray:
+        """Each residual shrunk by sqrt(1 - (seed variance / its seeds) / (mean squared residual of its
+        ``ERROR_NEIGHBOURS`` nearest in predicted level)): a configuration's recorded mean carries its own seed noise,
+        which ``draw`` adds again; what is left is the spread between configurations (method of moments, per level)."""
+        e = self.epochs - 1
+        out = self.errors.copy()
+        for i, level in enumerate(self.error_level):
+            near = np.argsort(np.abs(self.error_level - level), kind="stable")[:ERROR_NEIGHBOURS]
+            spread = float(np.mean(self.errors[near, e] ** 2))
+            pool = self.noise_pool(acc[i, e])
+            noise = float(np.mean(np.concatenate([p[:, e] for p in pool]) ** 2)) if pool else 0.0
+            out[i] *= np.sqrt(max(0.0, 1.0 - noise / seeds[i] / spread)) if spread > 0 else 0.0
+        return out
 
     # -- answers ------------------------------------------------------------
     def predict(self, configs: Sequence[Config]) -> tuple[np.ndarray, np.ndarray]:
         """Mean (accuracies, log seconds) over seeds, as ``targets`` lays them out; one row per configuration."""
         x = features(configs, self.space)
         return self.accuracy_model.predict(x), self.seconds_model.predict(x)
+
+    def predict_one(self, config: Config) -> tuple[np.ndarray, np.ndarray]:
+        """``predict`` of one configuration, remembered (a replay asks again for what Hyperband continues)."""
+        key = self.space.key(config)
+        if key not in self._predicted:
+            accuracies, seconds = self.predict([config])
+            self._predicted[key] = (accuracies[0], seconds[0])
+        return self._predicted[key]
 
     def noise_pool(self, level: float) -> list[np.ndarray]:
         """The recorded deviations at accuracy ``level``: one array (seeds x targets) for each of the
@@ -183,13 +235,25 @@ class Surrogate:
         distances = np.abs(self.replicated_level - level)
         return [self.deviations[i] for i in np.argsort(distances, kind="stable")[:NEIGHBOURS]]
 
-    def draw(self, config: Config, rng: np.random.Generator) -> Curve:
-        """One seed's curve of ``config``: recorded when the table holds it, else predicted plus recorded noise."""
+    def model_error(self, level: float, rng: np.random.Generator) -> np.ndarray:
+        """One out-of-fold residual (accuracies) of the ``ERROR_NEIGHBOURS`` configurations nearest ``level`` in
+        predicted final validation accuracy; zeros without a model error."""
+        if not len(self.errors):
+            return np.zeros(2 * self.epochs)
+        near = np.argsort(np.abs(self.error_level - level), kind="stable")[:ERROR_NEIGHBOURS]
+        return self.errors[near[int(rng.integers(len(near)))]]
+
+    def draw(self, config: Config, rng: np.random.Generator, error_rng: np.random.Generator | None = None) -> Curve:
+        """One seed's curve of ``config``: recorded when the table holds it, else predicted plus a model error
+        (drawn with ``error_rng``: the caller keeps it one per configuration and replay seed) plus recorded seed noise
+        at the level the configuration then has."""
         key = self.space.key(config)
         if key in self.by_key:
             recordings = self.by_key[key]
             return self.recorded(recordings[int(rng.integers(len(recordings)))])
-        accuracies, seconds = (row[0] for row in self.predict([config]))
+        accuracies, seconds = self.predict_one(config)
+        if len(self.errors):
+            accuracies = accuracies + self.model_error(accuracies[self.epochs - 1], error_rng or rng)
         pool = self.noise_pool(accuracies[self.epochs - 1])
         if pool:
             near = pool[int(rng.integers(len(pool)))]
@@ -221,10 +285,20 @@ class Surrogate:
         """The central ``level`` interval of one seed's final validation accuracy for each configuration
         (prediction + every nearby recorded deviation); a point when none was recorded with several seeds."""
         means = self.predict(configs)[0][:, self.epochs - 1]
+        e = self.epochs - 1
         out = []
         for mean in means:
-            pool = self.noise_pool(mean)
-            values = mean + np.concatenate([p[:, self.epochs - 1] for p in pool]) if pool else np.array([mean])
+            if len(self.errors):  # every nearby model error, each with the seed noise at the level it gives
+                near = np.argsort(np.abs(self.error_level - mean), kind="stable")[:ERROR_NEIGHBOURS]
+                values = np.concatenate(
+                    [
+                        mean + err + np.concatenate([p[:, e] for p in self.noise_pool(mean + err)] or [np.zeros(1)])
+                        for err in self.errors[near, e]
+                    ]
+                )
+            else:
+                pool = self.noise_pool(mean)
+                values = mean + np.concatenate([p[:, e] for p in pool]) if pool else np.array([mean])
             low, high = np.quantile(np.clip(values, 0.0, 1.0), [(1 - level) / 2, (1 + level) / 2])
             out.append((float(low), float(high)))
         return out
@@ -239,6 +313,8 @@ class Surrogate:
             "configurations": len(self.keys),
             "recordings": sum(len(v) for v in self.by_key.values()),
             "replicated_configurations": len(self.replicated_keys),
-            "noise": f"a recorded seed deviation of one of the {NEIGHBOURS} replicated configurations nearest in "
-            "mean final validation accuracy",
+            "error": self.error,
+            "noise": f"model error: {ERRORS[self.error].format(n=ERROR_NEIGHBOURS)} (once per configuration and "
+            f"replay seed); seed noise: a recorded seed deviation of one of the {NEIGHBOURS} replicated configurations "
+            "nearest in mean final validation accuracy",
         }

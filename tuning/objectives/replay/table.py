@@ -176,6 +176,17 @@ def read_table(directory: Path, budget: Budget, space: Space) -> list[Recording]
     return recordings
 
 
+def recorded_keys(directory: Path) -> set[str]:
+    """The configurations (``Space.key``) a table under ``directory`` holds, read without checking each line
+    (``read_table`` checks; this only asks whether a configuration was recorded)."""
+    keys: set[str] = set()
+    for name, torn in ((SEALED, False), (PENDING, True)):
+        path = Path(directory) / name
+        if path.is_file():
+            keys.update(str(data.get("key")) for _, data in _lines(path, torn) if isinstance(data, dict))
+    return keys
+
+
 def _canonical(recording: Recording) -> str:
     return json.dumps(recording.to_json(), allow_nan=False, separators=(",", ":"))
 

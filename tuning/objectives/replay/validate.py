@@ -236,6 +236,8 @@ def markdown(
     chosen: str,
     per_strategy: Mapping[str, Figures | None],
     command: str,
+    searches: Mapping[str, Sequence[BestOf]] | None = None,
+    error: str = "none",
 ) -> str:
     """SURROGATE.md: the table, each candidate's cross-validated figures, the chosen one per strategy, verdicts."""
     out = [
@@ -269,6 +271,32 @@ def markdown(
     )
     if missing:
         out += ["", f"Not in the table (no held-out figures): {', '.join(missing)}."]
+    if searches:
+        body = [
+            [name, str(b.n), str(b.searches), f"{100 * b.bias:+.3f}", f"{b.sd_ratio:.2f}", f"{100 * b.coverage:.1f} %"]
+            for name, found in searches.items()
+            for b in found
+        ]
+        out += [
+            "",
+            f"## {chosen}: model error, by simulated searches on held-out configurations",
+            "",
+            f"{FOLDS}-fold grouped as above; in each fold {next(iter(searches.values()))[0].searches // FOLDS} random "
+            "searches of each size among the held-out "
+            "configurations, each answered by the recordings (one seed of each configuration, drawn) and by the "
+            "surrogate fitted without them, the configuration of the best final validation accuracy reporting its "
+            "final test accuracy (what a search reports).  Bias: real minus surrogate mean; SD ratio: real / "
+            "surrogate; coverage: real searches inside the surrogate's 95 % interval.",
+            "",
+            tabulate(
+                body,
+                ["Model error", "Configurations per search", "Searches", "Bias pp", "SD ratio", "Coverage"],
+                tablefmt="github",
+                disable_numparse=True,
+            ),
+            "",
+            f"Kept: **{error}** (least mean |bias| over the sizes, then SD ratio nearest 1).",
+        ]
     out += ["", "## Targets", "", verdict(f"cross-validated ({chosen})", candidates[chosen])]
     out += [verdict(f"{name} held out", f) for name, f in per_strategy.items() if f is not None]
     out += [
@@ -279,3 +307,99 @@ def markdown(
         "is steep (plain SGD, whose few epochs end anywhere between chance and 88 % with its learning rate and depth).",
     ]
     return "\n".join(out) + "\n"
+
+
+# -- best of N: what a search reports -----------------------------------------------
+
+SEARCH_SIZES = (8, 24)  # configurations per simulated search: random search's trials; about Hyperband's
+SEARCHES = 1000  # simulated searches per fold and size
+SEARCHES_PER_CONFIGURATION = 10  # at most this many per configuration of the table (tests' small tables fit fast)
+SEARCH_SEED = 0
+
+
+@dataclass
+class BestOf:
+    """Simulated best-of-N on held-out configurations: the real searches (one recorded seed of each configuration)
+    against the surrogate's (its draws for the same configurations), pooled over the folds."""
+
+    n: int
+    searches: int
+    bias: float  # real mean minus surrogate mean of the chosen configuration's final test accuracy
+    sd_ratio: float  # real SD / surrogate SD
+    coverage: float  # real values inside the surrogate's 95 % interval (its 2.5th..97.5th percentiles, per fold)
+
+    def to_json(self) -> dict[str, float | int]:
+        return asdict(self)
+
+
+def _best_test(values: np.ndarray) -> float:
+    """values: (configurations, 2) of (final validation, final test): the test accuracy of the best validation."""
+    return float(values[int(np.argmax(values[:, 0])), 1])
+
+
+def best_of(
+    recordings: Sequence[Recording],
+    space: Space,
+    model: str,
+    error: str,
+    sizes: Sequence[int] = SEARCH_SIZES,
+    searches: int = SEARCHES,
+    folds: int = FOLDS,
+) -> list[BestOf]:
+    """Grouped k-fold, as ``cross_validate``; in each fold ``searches`` random searches of each size among the held-out
+    configurations, answered once by the recordings (one seed of each, drawn) and once by a surrogate fitted without
+    them (model ``model``, model error ``error``).  The same searches and draws for every model error."""
+    groups = _grouped(recordings)
+    keys = list(groups)
+    folds = min(folds, len(keys))
+    searches = min(searches, SEARCHES_PER_CONFIGURATION * len(keys))  # a small table has few distinct searches
+    real: dict[int, list[np.ndarray]] = {n: [] for n in sizes}
+    replayed: dict[int, list[np.ndarray]] = {n: [] for n in sizes}
+    inside: dict[int, list[np.ndarray]] = {n: [] for n in sizes}
+    for fold, (train_index, test_index) in enumerate(GroupKFold(n_splits=folds).split(keys, groups=keys)):
+        surrogate = Surrogate([r for i in train_index for r in groups[keys[i]]], space, model, error)
+        held = [groups[keys[i]] for i in test_index]
+        e = surrogate.epochs
+        for n in sizes:
+            rng = np.random.default_rng([SEARCH_SEED, fold, n])
+            t, s = np.empty(searches), np.empty(searches)
+            for k in range(searches):
+                chosen = rng.choice(len(held), size=min(n, len(held)), replace=False)
+                truth, drawn = [], []
+                for i in chosen:
+                    one = held[i][int(rng.integers(len(held[i])))]
+                    truth.append((_final(one, "val_accuracy"), _final(one, "test_accuracy")))
+                    curve = surrogate.draw(
+                        one.hyperparameters, rng, np.random.default_rng([SEARCH_SEED, fold, n, k, i])
+                    )
+                    drawn.append((curve.val_accuracy[e - 1], curve.test_accuracy[e - 1]))
+                t[k], s[k] = _best_test(np.array(truth)), _best_test(np.array(drawn))
+            low, high = np.quantile(s, [0.025, 0.975])
+            real[n].append(t)
+            replayed[n].append(s)
+            inside[n].append((t >= low) & (t <= high))
+    out = []
+    for n in sizes:
+        t, s = np.concatenate(real[n]), np.concatenate(replayed[n])
+        out.append(
+            BestOf(
+                n,
+                len(t),
+                float(t.mean() - s.mean()),
+                float(t.std(ddof=1) / s.std(ddof=1)),
+                float(np.concatenate(inside[n]).mean()),
+            )
+        )
+    return out
+
+
+def best_error(candidates: Mapping[str, Sequence[BestOf]]) -> str:
+    """The model error whose simulated searches are least biased (mean |bias| over the sizes), then whose SD ratio
+    is nearest 1."""
+    return min(
+        candidates,
+        key=lambda m: (
+            round(float(np.mean([abs(b.bias) for b in candidates[m]])), 4),
+            float(np.mean([abs(np.log(b.sd_ratio)) for b in candidates[m]])),
+        ),
+    )

@@ -1,0 +1,81 @@
+"""The replay's certificate: it follows from the committed runs files, and a planted bias fails it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from tuning.core.records import RunResult
+from tuning.problems.mnist_mlp import SPACE
+from tuning.report import certificate
+from tuning.report.agreement import replay_report
+from tuning.results import RUNS_FILE, holdout_dir, replay_dir
+
+from documents import result_document
+
+ROOT = Path(__file__).resolve().parents[1]
+REPLAY = replay_dir(ROOT / "results", "mnist-mlp", "standard")
+HOLDOUT = holdout_dir(ROOT / "results", "mnist-mlp", "standard")
+
+
+def test_the_committed_certificate_follows_from_the_committed_files() -> None:
+    """Recomputed from the replay runs, the held-out live runs and the table: the very certificate committed."""
+    committed = json.loads((REPLAY / certificate.FILE).read_text())
+    assert certificate.recompute(REPLAY / RUNS_FILE, HOLDOUT / RUNS_FILE, REPLAY, SPACE) == committed
+
+
+def test_the_committed_report_shows_the_certificate_and_warns_where_a_target_is_missed() -> None:
+    committed = json.loads((REPLAY / certificate.FILE).read_text())
+    text = (REPLAY / "REPLAY.md").read_text()
+    warning = certificate.warning(committed)
+    tables = text.count("\n| Strategy ")
+    assert tables >= 3 and certificate.markdown(committed) in text
+    assert (warning == "") == committed["all_targets_met"]
+    if warning:
+        assert text.count(warning) >= tables  # above every replay table
+
+
+def _runs(mode: str, seeds: range, mean: float, sd: float, shift: float = 0.0) -> list[RunResult]:
+    rng = np.random.default_rng([len(seeds), seeds[0]])
+    out = []
+    for name, offset in (("grid", -0.01), ("random", 0.0), ("tpe", 0.003)):
+        for seed in seeds:
+            accuracy = float(np.round(mean + offset + shift + rng.normal(0, sd), 4))
+            doc = result_document(name, seed, accuracy, budget="standard") | {"mode": mode}
+            if mode == "replay":
+                doc["replay"] = {"answers": {"recorded": 0, "predicted": 3}}
+            out.append(RunResult.from_json(doc))
+    return out
+
+
+def test_a_replay_drawn_like_the_live_runs_meets_the_targets() -> None:
+    cert = certificate.certify(
+        _runs("replay", range(0, 400), 0.95, 0.002), _runs("live", range(1000, 1060), 0.95, 0.002)
+    )
+    assert cert["missed"] == [] and cert["all_targets_met"]
+    assert cert["fit_for_ranking"] == ["grid", "random", "tpe"]
+    assert certificate.warning(cert) == ""
+
+
+def test_a_planted_bias_fails_the_certificate() -> None:
+    """The live runs 0.5 pp above the replay: every strategy's bias and its interval miss, and the report warns."""
+    replay = _runs("replay", range(0, 400), 0.95, 0.002)
+    cert = certificate.certify(replay, _runs("live", range(1000, 1060), 0.95, 0.002, shift=0.005))
+    assert not cert["all_targets_met"] and cert["fit_for_ranking"] == []
+    for figures in cert["strategies"].values():
+        assert figures["bias"] > 0.004 and not figures["met"]["bias"] and not figures["met"]["bias_ci_in_margin"]
+    assert not cert["coverage"]["met"]  # most live seeds now lie above the replay's one-seed interval
+    warning = certificate.warning(cert)
+    assert "targets missed" in warning
+    report = replay_report("standard", replay, [], {}, "test", cert)
+    assert report.count(warning) >= report.count("\n| Strategy ") + 1  # at the top, and above every table
+
+
+def test_a_replay_too_narrow_misses_the_sd_ratio_and_the_coverage() -> None:
+    cert = certificate.certify(
+        _runs("replay", range(0, 400), 0.95, 0.0005), _runs("live", range(1000, 1060), 0.95, 0.003)
+    )
+    assert all(not f["met"]["sd_ratio"] for f in cert["strategies"].values())
+    assert not cert["coverage"]["met"]

@@ -1,0 +1,390 @@
+"""The replay's certificate: how far its figures can be cited, measured on live seeds the replay never saw.
+
+Computed from result files alone (the replay runs and the held-out live runs)
+by ``certify``; ``certificate.json`` beside ``REPLAY.md`` is its output, and a
+test recomputes it from the committed files.  Per strategy: the bias (live
+mean minus replay mean, Welch's 95 % t-interval), the ratio of standard
+deviations (live / replay, a percentile bootstrap interval: the replay's
+seeds are not normal, their lower tail is long), and the coverage of the
+replay's one-seed 95 % interval (the share of held-out live seeds inside it,
+Clopper-Pearson interval).  Across strategies: Kendall's τ between the live
+and the replay orders of the mean, and whether the critical-difference
+diagrams agree (the same pairs significantly apart, the same way round, by
+the report's own test: Wilcoxon signed-rank, Holm-corrected), the replay's
+taken on its first seeds, as many as the live ones, so that both sides have
+the same number of seeds and the same power.
+
+Targets (``TARGETS``, issue 19): |bias| at most 0.10 pp and its interval
+inside the equivalence margin ±0.20 pp; SD ratio within 0.67..1.5; coverage
+within 90..98 %, judged on every strategy's held-out seeds pooled (twenty
+seeds of one strategy can only show 90, 95 or 100 %); τ at least 0.8.
+"Fit for ranking" lists the strategies whose bias interval lies inside the
+margin.  Derivations and the figures: docs/replay.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from tuning.core.records import RunResult
+from tuning.report.load import ResultFile
+from tuning.report.significance import pairwise
+from tuning.report.statistics import BOOTSTRAP_SEED, N_RESAMPLES, resolved
+
+LEVEL = 0.95
+MARGIN = 0.002  # the equivalence margin: every bias interval must lie within +-0.20 pp
+TARGETS: dict[str, Any] = {
+    "bias": 0.001,  # |live - replay| at most 0.10 pp
+    "margin": MARGIN,
+    "sd_ratio": (0.67, 1.5),
+    "coverage": (0.90, 0.98),
+    "tau": 0.8,
+}
+DIGITS = 6  # figures are stored rounded: the same files give the same certificate on any machine
+FILE = "certificate.json"
+
+
+def _r(x: float | None) -> float | None:
+    return None if x is None or not np.isfinite(x) else round(float(x), DIGITS)
+
+
+@dataclass(frozen=True)
+class Figures:
+    """One strategy's figures: live (held out) against replay."""
+
+    strategy: str
+    live_seeds: list[int]
+    replay_seeds: list[int]
+    live_mean: float
+    replay_mean: float
+    bias: float
+    bias_low: float
+    bias_high: float
+    sd_live: float
+    sd_replay: float
+    sd_ratio: float
+    ratio_low: float
+    ratio_high: float
+    interval_low: float  # the replay's one-seed 95 % interval
+    interval_high: float
+    inside: int
+    coverage_low: float
+    coverage_high: float
+    replay_recorded: float  # share of the replay's trials answered from recordings
+    live_recorded: float | None  # share of the live trials whose configuration the table holds
+
+    @property
+    def coverage(self) -> float:
+        return self.inside / len(self.live_seeds)
+
+    @property
+    def regime(self) -> str:
+        """Recorded: the replay answers (nearly) every trial from recordings; predicted: (nearly) none; else mixed."""
+        share = self.replay_recorded
+        return "recorded" if share >= 0.9 else "predicted" if share <= 0.1 else "mixed"
+
+    def met(self) -> dict[str, bool]:
+        low, high = TARGETS["sd_ratio"]
+        return {
+            "bias": abs(self.bias) <= TARGETS["bias"],
+            "bias_ci_in_margin": -MARGIN <= self.bias_low and self.bias_high <= MARGIN,
+            "sd_ratio": low <= self.sd_ratio <= high,
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "regime": self.regime,
+            "live_seeds": len(self.live_seeds),
+            "replay_seeds": len(self.replay_seeds),
+            "live_mean": _r(self.live_mean),
+            "replay_mean": _r(self.replay_mean),
+            "bias": _r(self.bias),
+            "bias_ci": [_r(self.bias_low), _r(self.bias_high)],
+            "sd_live": _r(self.sd_live),
+            "sd_replay": _r(self.sd_replay),
+            "sd_ratio": _r(self.sd_ratio),
+            "sd_ratio_ci": [_r(self.ratio_low), _r(self.ratio_high)],
+            "one_seed_interval": [_r(self.interval_low), _r(self.interval_high)],
+            "inside": self.inside,
+            "coverage": _r(self.coverage),
+            "coverage_ci": [_r(self.coverage_low), _r(self.coverage_high)],
+            "replay_trials_recorded": _r(self.replay_recorded),
+            "live_trials_in_table": _r(self.live_recorded),
+            "met": self.met(),
+        }
+
+
+def _sd_ratio_interval(live: np.ndarray, replay: np.ndarray) -> tuple[float, float]:
+    """Percentile bootstrap of SD(live) / SD(replay), each side resampled on its own (seeded: reproducible)."""
+    rng = np.random.default_rng(BOOTSTRAP_SEED)
+    a = live[rng.integers(len(live), size=(N_RESAMPLES, len(live)))].std(axis=1, ddof=1)
+    b = replay[rng.integers(len(replay), size=(N_RESAMPLES, len(replay)))].std(axis=1, ddof=1)
+    ratios = a / np.where(b > 0, b, np.nan)
+    low, high = np.nanquantile(ratios, [(1 - LEVEL) / 2, (1 + LEVEL) / 2])
+    return float(low), float(high)
+
+
+def figures(
+    name: str, replay: Sequence[RunResult], live: Sequence[RunResult], in_table: Callable[[RunResult], float] | None
+) -> Figures:
+    r = resolved([x.best.test_accuracy for x in replay])
+    v = resolved([x.best.test_accuracy for x in live])
+    welch = stats.ttest_ind(v, r, equal_var=False)
+    ci = welch.confidence_interval(LEVEL)
+    low, high = np.quantile(r, [(1 - LEVEL) / 2, (1 + LEVEL) / 2])
+    inside = int(((v >= low) & (v <= high)).sum())
+    cover = stats.binomtest(inside, len(v)).proportion_ci(LEVEL, method="exact")
+    ratio_low, ratio_high = _sd_ratio_interval(v, r)
+    answers = [(x.replay or {}).get("answers", {}) for x in replay]
+    recorded = sum(a.get("recorded", 0) for a in answers)
+    total = recorded + sum(a.get("predicted", 0) for a in answers)
+    sd_live, sd_replay = float(v.std(ddof=1)), float(r.std(ddof=1))
+    return Figures(
+        name,
+        sorted(x.seed for x in live),
+        sorted(x.seed for x in replay),
+        float(v.mean()),
+        float(r.mean()),
+        float(v.mean() - r.mean()),
+        float(ci.low),
+        float(ci.high),
+        sd_live,
+        sd_replay,
+        sd_live / sd_replay if sd_replay > 0 else float("inf"),
+        ratio_low,
+        ratio_high,
+        float(low),
+        float(high),
+        inside,
+        float(cover.low),
+        float(cover.high),
+        recorded / total if total else 0.0,
+        float(np.mean([in_table(x) for x in live])) if in_table else None,
+    )
+
+
+def by_strategy(runs: Sequence[RunResult]) -> dict[str, list[RunResult]]:
+    """Runs grouped by strategy, strategies and seeds in order."""
+    out: dict[str, list[RunResult]] = {}
+    for x in sorted(runs, key=lambda x: (x.strategy, x.seed)):
+        out.setdefault(x.strategy, []).append(x)
+    return out
+
+
+def _significant(runs: Sequence[RunResult], order: Sequence[str]) -> list[str]:
+    """The pairs the report's CD diagram separates, as "a > b" (Wilcoxon signed-rank, Holm-corrected)."""
+    files = [ResultFile(Path(f"{r.strategy}-seed{r.seed}"), r) for r in runs]
+    out = []
+    for pair in pairwise(files, order):
+        if pair.significant and pair.mean_difference is not None:
+            a, b = (pair.a, pair.b) if pair.mean_difference > 0 else (pair.b, pair.a)
+            out.append(f"{a} > {b}")
+    return sorted(out)
+
+
+def certify(
+    replay: Sequence[RunResult],
+    live: Sequence[RunResult],
+    in_table: Callable[[RunResult], float] | None = None,
+    sources: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """The certificate of ``replay`` against the held-out ``live`` runs (strategies both ran), as JSON.
+
+    ``in_table(live run)``: the share of its trials whose configuration the replay table holds (omitted: not shown).
+    """
+    rep, liv = by_strategy(replay), by_strategy(live)
+    names = [n for n in rep if n in liv and len(liv[n]) >= 2 and len(rep[n]) >= 2]
+    found = {n: figures(n, rep[n], liv[n], in_table) for n in names}
+    out: dict[str, Any] = {
+        "kind": "replay-certificate",
+        "level": LEVEL,
+        "targets": {k: list(v) if isinstance(v, tuple) else v for k, v in TARGETS.items()},
+        "sources": dict(sources or {}),
+        "strategies": {n: f.to_json() for n, f in found.items()},
+        "not_compared": sorted(set(rep) ^ set(liv) | {n for n in rep if n in liv and n not in found}),
+    }
+    inside = sum(f.inside for f in found.values())
+    seeds = sum(len(f.live_seeds) for f in found.values())
+    pooled = stats.binomtest(inside, seeds).proportion_ci(LEVEL, method="exact") if seeds else None
+    low, high = TARGETS["coverage"]
+    out["coverage"] = {
+        "inside": inside,
+        "seeds": seeds,
+        "coverage": _r(inside / seeds) if seeds else None,
+        "ci": [_r(pooled.low), _r(pooled.high)] if pooled else None,
+        "met": bool(seeds) and low <= inside / seeds <= high,
+    }
+    tau = None
+    if len(found) >= 2:
+        tau = float(
+            stats.kendalltau([f.live_mean for f in found.values()], [f.replay_mean for f in found.values()]).statistic
+        )
+    out["kendall_tau"] = {"tau": _r(tau), "met": tau is not None and tau >= TARGETS["tau"]}
+    live_seeds = sorted(set.intersection(*(set(f.live_seeds) for f in found.values()))) if found else []
+    replay_common = sorted(set.intersection(*(set(f.replay_seeds) for f in found.values()))) if found else []
+    same_seeds = replay_common[: len(live_seeds)]  # as many replay seeds as live ones: the same power
+    live_pairs = _significant([x for n in names for x in liv[n] if x.seed in live_seeds], names) if names else []
+    replay_pairs = _significant([x for n in names for x in rep[n] if x.seed in same_seeds], names) if names else []
+    out["cd"] = {
+        "seeds": len(same_seeds),
+        "live": live_pairs,
+        "replay": replay_pairs,
+        "agree": bool(same_seeds) and len(same_seeds) == len(live_seeds) and live_pairs == replay_pairs,
+    }
+    fit = [n for n, f in found.items() if f.met()["bias_ci_in_margin"]]
+    out["fit_for_ranking"] = fit
+    out["missed"] = missed(out)
+    out["all_targets_met"] = bool(found) and not out["missed"]
+    return out
+
+
+def _pp(x: float | None) -> str:
+    return "n/a" if x is None else f"{100 * x:+.2f}"
+
+
+def missed(cert: Mapping[str, Any]) -> list[str]:
+    """Each missed target, one line with its figures."""
+    t = cert["targets"]
+    out = []
+    for name, f in cert["strategies"].items():
+        low, high = f["bias_ci"]
+        if not f["met"]["bias"]:
+            out.append(f"{name}: bias {_pp(f['bias'])} pp, beyond ±{100 * t['bias']:.2f} pp")
+        if not f["met"]["bias_ci_in_margin"]:
+            out.append(f"{name}: bias 95% CI [{_pp(low)}, {_pp(high)}] pp not inside ±{100 * t['margin']:.2f} pp")
+        if not f["met"]["sd_ratio"]:
+            out.append(f"{name}: SD ratio {f['sd_ratio']:.2f}, outside {t['sd_ratio'][0]}..{t['sd_ratio'][1]}")
+    c = cert["coverage"]
+    if not c["met"]:
+        out.append(
+            f"coverage {c['inside']}/{c['seeds']} = {100 * (c['coverage'] or 0):.1f} %, outside "
+            f"{100 * t['coverage'][0]:.0f}..{100 * t['coverage'][1]:.0f} %"
+        )
+    if not cert["kendall_tau"]["met"]:
+        out.append(f"Kendall's τ {cert['kendall_tau']['tau']}, below {t['tau']}")
+    if not cert["cd"]["agree"]:
+        out.append(
+            f"CD diagrams differ: live separates {cert['cd']['live'] or 'none'}, replay {cert['cd']['replay'] or 'none'}"
+        )
+    return out
+
+
+def warning(cert: Mapping[str, Any] | None) -> str:
+    """The one line printed above every replay table when a target is missed (empty when none is)."""
+    if cert is None:
+        return "> **Replay, not certified:** no held-out live runs to check it against; cite no figure of it."
+    if cert["all_targets_met"]:
+        return ""
+    fit = ", ".join(cert["fit_for_ranking"]) or "none"
+    return (
+        f"> **Replay, certificate targets missed ({len(cert['missed'])}):** see certificate.json and REPLAY.md; fit "
+        f"for ranking: {fit}."
+    )
+
+
+HEADERS = [
+    "Strategy",
+    "Regime: replay trials recorded / live trials in table",
+    "Live test % mean (seeds)",
+    "Replay test % mean (seeds)",
+    "Live − replay pp [95% CI]",
+    "SD pp: live / replay",
+    "SD ratio [95% CI]",
+    "Live inside replay's one-seed 95% [CI]",
+    "Targets",
+]
+
+
+def _share(x: float | None) -> str:
+    return "n/a" if x is None else f"{100 * x:.0f} %"
+
+
+def markdown(cert: Mapping[str, Any]) -> str:
+    """The certificate as REPLAY.md shows it: the per-strategy table, the figures across strategies, what missed."""
+    from tabulate import tabulate
+
+    t = cert["targets"]
+    body = []
+    for name, f in cert["strategies"].items():
+        low, high = f["bias_ci"]
+        rlow, rhigh = f["sd_ratio_ci"]
+        clow, chigh = f["coverage_ci"]
+        met = f["met"]
+        body.append(
+            [
+                name,
+                f"{f['regime']}: {_share(f['replay_trials_recorded'])} / {_share(f['live_trials_in_table'])}",
+                f"{100 * f['live_mean']:.2f} ({f['live_seeds']})",
+                f"{100 * f['replay_mean']:.2f} ({f['replay_seeds']})",
+                f"{_pp(f['bias'])} [{_pp(low)}, {_pp(high)}]",
+                f"{100 * f['sd_live']:.2f} / {100 * f['sd_replay']:.2f}",
+                f"{f['sd_ratio']:.2f} [{rlow:.2f}, {rhigh:.2f}]",
+                f"{f['inside']}/{f['live_seeds']} [{100 * clow:.0f}, {100 * chigh:.0f} %]",
+                ", ".join(f"{k} {'ok' if v else 'MISSED'}" for k, v in met.items()),
+            ]
+        )
+    c, tau, cd = cert["coverage"], cert["kendall_tau"], cert["cd"]
+    out = [
+        tabulate(body, HEADERS, tablefmt="github", disable_numparse=True),
+        "",
+        f"Targets: |live − replay| ≤ {100 * t['bias']:.2f} pp (bias) with its 95 % CI inside the equivalence margin "
+        f"±{100 * t['margin']:.2f} pp (bias_ci_in_margin); SD ratio within {t['sd_ratio'][0]}..{t['sd_ratio'][1]}; "
+        f"coverage of the replay's one-seed 95 % interval within {100 * t['coverage'][0]:.0f}..{100 * t['coverage'][1]:.0f} % "
+        f"over every strategy's held-out seeds pooled; Kendall's τ between the live and replay orders ≥ {t['tau']}; "
+        "the CD diagrams agree.",
+        "",
+        f"- Coverage, pooled: {c['inside']}/{c['seeds']} = {100 * (c['coverage'] or 0):.1f} % "
+        + (f"[{100 * c['ci'][0]:.1f}, {100 * c['ci'][1]:.1f} %]" if c["ci"] else "")
+        + f": {'ok' if c['met'] else 'MISSED'}.",
+        f"- Kendall's τ between the live and replay orders of the mean: {tau['tau']}: {'ok' if tau['met'] else 'MISSED'}.",
+        f"- CD diagrams (Wilcoxon signed-rank, Holm, α 0.05; the replay on its first {cd['seeds']} seeds, as many "
+        f"as the live ones): live separates {', '.join(cd['live']) or 'no pair'}; the replay {', '.join(cd['replay']) or 'no pair'}: "
+        f"{'agree' if cd['agree'] else 'DIFFER'}.",
+        f"- Fit for ranking (bias CI inside ±{100 * t['margin']:.2f} pp): {', '.join(cert['fit_for_ranking']) or 'none'}.",
+    ]
+    if cert["missed"]:
+        out += ["", "Missed:", ""] + [f"- {line}" for line in cert["missed"]]
+    else:
+        out += ["", "Every target is met."]
+    if cert["not_compared"]:
+        out += ["", f"Not compared (no held-out live runs, or no replay): {', '.join(cert['not_compared'])}."]
+    return "\n".join(out) + "\n"
+
+
+def in_table(table_directory: Path, space: Any) -> Callable[[RunResult], float] | None:
+    """``live run -> the share of its trials whose configuration the table under ``table_directory`` holds``
+    (``space.key`` names a configuration); None where there is no table."""
+    from tuning.objectives.replay.table import recorded_keys
+
+    keys = recorded_keys(table_directory)
+    if not keys:
+        return None
+
+    def share(run: RunResult) -> float:
+        return sum(space.key(t.hyperparameters) in keys for t in run.trials) / max(1, len(run.trials))
+
+    return share
+
+
+def recompute(replay_runs: Path, holdout_runs: Path, table_directory: Path, space: Any) -> dict[str, Any]:
+    """The certificate from the files alone: the replay's runs file, the held-out live runs file, the table (for
+    which live trials it holds); ``sources`` names each file by its last four parts (<problem>/<kind>/<budget>/file),
+    wherever the results folder is."""
+    from tuning.results import read_runs
+
+    replay = [r for r in read_runs(replay_runs) if r.mode == "replay"]
+    live = [r for r in read_runs(holdout_runs) if r.mode == "live"]
+    sources = {"replay": "/".join(Path(replay_runs).parts[-4:]), "holdout": "/".join(Path(holdout_runs).parts[-4:])}
+    return certify(replay, live, in_table(table_directory, space), sources)
+
+
+def write(cert: Mapping[str, Any], directory: Path) -> Path:
+    from tuning.results import write_atomic
+
+    return write_atomic(Path(directory) / FILE, dict(cert))
