@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import subprocess
@@ -11,6 +12,7 @@ import pytest
 
 from tuning.core.records import RecordError, RunResult
 from tuning.core.seeds import parse_seeds
+from tuning.results import RUNS_FILE, read_runs, write_runs
 
 from documents import result_document
 
@@ -29,6 +31,12 @@ def committed_results() -> list[Path]:
     return sorted(p for p in tracked if re.fullmatch(r".+-seed\d+\.json", p.name) and p.is_file())
 
 
+def committed_runs_files() -> list[Path]:
+    """The tracked files that hold many results each (replay and held-out runs: ``RUNS_FILE``)."""
+    listed = subprocess.run(["git", "ls-files", "-z", "--", "results"], cwd=ROOT, capture_output=True, check=True)
+    return sorted(ROOT / name for name in listed.stdout.decode().split("\0") if name.endswith(RUNS_FILE))
+
+
 COMMITTED = committed_results()
 
 
@@ -41,6 +49,17 @@ def test_committed_result_round_trips_exactly(path: Path) -> None:
     data = json.loads(path.read_text())
     again = RunResult.from_json(data).to_json()
     assert again == data and list(again) == list(data)
+
+
+@pytest.mark.parametrize("path", committed_runs_files(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_a_committed_runs_file_round_trips_exactly(path: Path, tmp_path: Path) -> None:
+    """Every line is a valid result that writes back as it was, and the file is what ``write_runs`` makes of
+    them, byte for byte (sorted, no gzip timestamp)."""
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        lines = [json.loads(line) for line in f if line.strip()]
+    results = read_runs(path)
+    assert lines and [r.to_json() for r in results] == lines
+    assert write_runs(tmp_path / RUNS_FILE, results).read_bytes() == path.read_bytes()
 
 
 def test_bad_documents_say_what_is_wrong() -> None:
