@@ -267,7 +267,7 @@ def missed(cert: Mapping[str, Any]) -> list[str]:
             f"{100 * t['coverage'][0]:.0f}..{100 * t['coverage'][1]:.0f} %"
         )
     if not cert["kendall_tau"]["met"]:
-        out.append(f"Kendall's τ {cert['kendall_tau']['tau']}, below {t['tau']}")
+        out.append(f"Kendall's τ {_tau(cert['kendall_tau']['tau'])}, below {t['tau']}")
     if not cert["cd"]["agree"]:
         out.append(
             f"CD diagrams differ: live separates {cert['cd']['live'] or 'none'}, replay {cert['cd']['replay'] or 'none'}"
@@ -342,7 +342,8 @@ def markdown(cert: Mapping[str, Any]) -> str:
         f"- Coverage, pooled: {c['inside']}/{c['seeds']} = {100 * (c['coverage'] or 0):.1f} % "
         + (f"[{100 * c['ci'][0]:.1f}, {100 * c['ci'][1]:.1f} %]" if c["ci"] else "")
         + f": {'ok' if c['met'] else 'MISSED'}.",
-        f"- Kendall's τ between the live and replay orders of the mean: {tau['tau']}: {'ok' if tau['met'] else 'MISSED'}.",
+        f"- Kendall's τ between the live and replay orders of the mean: {_tau(tau['tau'])}: "
+        f"{'ok' if tau['met'] else 'MISSED'}.",
         f"- CD diagrams (Wilcoxon signed-rank, Holm, α 0.05; the replay on its first {cd['seeds']} seeds, as many "
         f"as the live ones): live separates {', '.join(cd['live']) or 'no pair'}; the replay {', '.join(cd['replay']) or 'no pair'}: "
         f"{'agree' if cd['agree'] else 'DIFFER'}.",
@@ -388,3 +389,7 @@ def write(cert: Mapping[str, Any], directory: Path) -> Path:
     from tuning.results import write_atomic
 
     return write_atomic(Path(directory) / FILE, dict(cert))
+
+
+def _tau(tau: float | None) -> str:
+    return "n/a (fewer than two strategies compared)" if tau is None else f"{tau:.2f}"
