@@ -30,6 +30,7 @@ from tuning.problems.mnist_mlp import BUDGETS
 from tuning.results import write_atomic
 from tuning.strategies import get, hyperband, tpe
 from tuning.strategies.keras_tuner_space import oracle_args
+from tuning.strategies.optuna_oracle import STUDY_NAME, optuna_oracle
 
 from documents import result_document
 
@@ -91,11 +92,24 @@ def test_the_committed_baseline_without_trajectories_says_so() -> None:
 # ----------------------------------------------------------------------------- the quality gate
 
 
+class _InvertedTPE(tpe.TPEOracle):
+    """TPE whose study minimises what the search maximises: a broken model, not a different random draw.
+
+    (Planting "every trial a startup trial" no longer fails the gate: with the replay's model error, TPE
+    reduced to random search is as accurate as TPE on this space, within ±0.5 points; docs/statistics.md.)"""
+
+    def _new_study(self) -> Any:
+        direction = "minimize" if self.objective.direction == "max" else "maximize"
+        return self._optuna.create_study(direction=direction, sampler=self.sampler(0), study_name=STUDY_NAME)
+
+
 def _variant(name: str) -> Any:
     """A registered strategy, or a broken variant of one ("<strategy>:<defect>")."""
     base = get(name.split(":")[0])
-    if name == "tpe:startup":  # every trial a startup trial: TPE never models anything
-        return dataclasses.replace(base, make_oracle=lambda sp, b, s: tpe.tpe_oracle(sp, s, b.trials, b.trials))
+    if name == "tpe:inverted":  # TPE's model turned round: after one random trial it proposes what it deems worst
+        return dataclasses.replace(
+            base, make_oracle=lambda sp, b, s: optuna_oracle(sp, s, b.trials, _InvertedTPE, n_startup_trials=1)
+        )
     if name == "hyperband:eta":  # another reduction factor than the plan's
 
         def make(sp: Any, b: Any, s: int) -> Any:
@@ -120,7 +134,7 @@ def _judge(monkeypatch: pytest.MonkeyPatch, variant: str) -> quality.Quality:
     return quality.judge(name, base, [replay(name, s) for s in base["seeds"]], strategy.stochastic)
 
 
-@pytest.mark.parametrize("variant", ["tpe:startup", "hyperband:eta", "random:seedless"])
+@pytest.mark.parametrize("variant", ["tpe:inverted", "hyperband:eta", "random:seedless"])
 def test_the_quality_gate_fails_each_planted_degradation(monkeypatch: pytest.MonkeyPatch, variant: str) -> None:
     verdict = _judge(monkeypatch, variant)
     assert not verdict.ok, verdict
