@@ -4,7 +4,7 @@
 one, an outside package's, or a user's own file or module with
 ``build_model(hp)`` and ``load_data()``.  Each selected (strategy, seed) is one
 benchmarked run; a strategy that cannot serve the problem is skipped with
-one line saying why. the throughput
+one line saying why.  The throughput
 benchmark measures this machine's speed in the same session (the speed
 gate's calibration); at the end the report of the budget's results prints.
 A run whose complete result file exists is skipped (``--force`` reruns it);
@@ -15,9 +15,10 @@ existing Dask cluster (``--scheduler``); every selected run is queued when
 the session starts, as many run at once as there are worker threads, and
 each test waits for its own.
 ``--mode replay`` replays the searches against the budget's replay table
-instead of training (``tuning replay``): then only the searches run, in this
-process (a replay takes milliseconds), always afresh, and the report ends
-with how the replay agrees with the live results (``REPLAY.md``).
+instead of training (``tuning replay``): the same runs on the same engine,
+answered from the table (seconds each), always afresh, written under
+``replay/``; nothing else is measured, and the report ends with how the
+replay agrees with the live results (``REPLAY.md``).
 """
 
 from __future__ import annotations
@@ -62,6 +63,11 @@ class Selection:
     problem: str = problems.DEFAULT  # a registered name, or a user's module (a file by its absolute path)
     problem_name: str = problems.DEFAULT
     skipped: tuple[tuple[str, str], ...] = ()  # (strategy, why it cannot serve the problem)
+
+    def run_spec(self, strategy: str, seed: int) -> RunSpec:
+        """The engine's task for one (strategy, seed) of this bench."""
+        table_root = str(self.table_dir.resolve()) if self.mode == "replay" else ""
+        return RunSpec(strategy, self.budget, seed, self.problem, self.mode, table_root)
 
     @property
     def directory(self) -> Path:
@@ -258,7 +264,7 @@ def spec(selection: Selection, strategy_name: str, seed: int) -> RunSpec:
     why = cannot(selection, strategy_name)
     if why:
         pytest.skip(f"{strategy_name} cannot serve {selection.problem_name}: {why}")
-    return RunSpec(strategy_name, selection.budget, seed, selection.problem)
+    return selection.run_spec(strategy_name, seed)
 
 
 @pytest.fixture
@@ -268,15 +274,10 @@ def done_file(selection: Selection, spec: RunSpec) -> Path | None:
 
 
 @pytest.fixture(scope="session")
-def engine(request: pytest.FixtureRequest, selection: Selection) -> Iterator[Engine | None]:
-    """The engine, with every collected run that is not done already queued on it (none in replay mode)."""
-    if selection.mode == "replay":
-        yield None
-        return
+def engine(request: pytest.FixtureRequest, selection: Selection) -> Iterator[Engine]:
+    """The engine, with every collected run that is not done already queued on it (live or replayed alike)."""
     specs = [
-        RunSpec(
-            item.callspec.params["strategy_name"], selection.budget, item.callspec.params["seed"], selection.problem
-        )
+        selection.run_spec(item.callspec.params["strategy_name"], item.callspec.params["seed"])
         for item in request.session.items
         if hasattr(item, "callspec")
         and {"strategy_name", "seed"} <= set(item.callspec.params)
@@ -354,7 +355,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatu
 
 def _agreement(terminalreporter: pytest.TerminalReporter, sel: Selection) -> None:
     """REPLAY.md, written and shown: the replay beside the committed live reference (``results/<problem>/<budget>/``)."""
-    from tuning.execution.replay import live_only
+    from tuning.execution.simulate import live_only
     from tuning.report.agreement import write_report
 
     try:

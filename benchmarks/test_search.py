@@ -1,15 +1,15 @@
 """One benchmarked run per (strategy, seed): pytest-benchmark records it, extra_info says what it bought.
 
-The run itself happens on the session's engine (this process or a Dask
-worker); pytest-benchmark is given the run's own wall-clock where it ran,
-not the time this test waited for it, through a timer that replays it.
+The run itself, live or replayed, happens on the session's engine (this
+process or a Dask worker); pytest-benchmark is given the run's own
+wall-clock where it ran, not the time this test waited for it, through a
+timer that replays it.
 """
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -24,12 +24,7 @@ def worker_clock() -> float:
 
 
 @pytest.mark.benchmark(timer=worker_clock)
-def test_search(
-    benchmark: pytest.FixtureRequest, spec: RunSpec, done_file: Path | None, engine: Engine | None, selection: Any
-) -> None:
-    if selection.mode == "replay":
-        replay(benchmark, spec, selection)
-        return
+def test_search(benchmark: pytest.FixtureRequest, spec: RunSpec, done_file: Path | None, engine: Engine) -> None:
     if done_file is not None:
         pytest.skip(f"{done_file} is complete (--force reruns it)")
     try:
@@ -44,6 +39,7 @@ def test_search(
             "strategy": spec.strategy,
             "seed": spec.seed,
             "budget": spec.budget,
+            "mode": spec.mode,  # a replay's wall-clock is simulated; its task seconds are real
             "result_file": str(outcome.path),
             "test_accuracy": best.test_accuracy,
             "best_val_accuracy": best.val_accuracy,
@@ -61,31 +57,3 @@ def test_search(
     )
     assert result.epochs_trained <= result.budget.epoch_budget
     assert Path(outcome.path).is_file()
-
-
-def replay(benchmark: Any, spec: RunSpec, selection: Any) -> None:
-    """Replay mode: the run replayed here, against the budget's table (``tuning replay``); hypergradient
-    descent, live-only, is skipped with the reason."""
-    from tuning.execution.replay import live_only, replay_to_file
-    from tuning.results import read_result
-
-    if spec.strategy in live_only():
-        pytest.skip(f"{spec.strategy}: {live_only()[spec.strategy]}")
-    args = (spec.strategy, spec.seed, spec.budget, selection.results_dir, selection.table_dir)
-    path = benchmark.pedantic(replay_to_file, args=args, rounds=1, iterations=1)
-    result = read_result(path)
-    benchmark.extra_info.update(
-        {
-            "strategy": spec.strategy,
-            "seed": spec.seed,
-            "budget": spec.budget,
-            "mode": result.mode,
-            "result_file": str(path),
-            "test_accuracy": result.best.test_accuracy,
-            "best_val_accuracy": result.best.val_accuracy,
-            "hyperparameters": result.best.hyperparameters,
-            "epochs_trained": result.epochs_trained,
-            "simulated_wall_clock_seconds": result.wall_clock_seconds,
-        }
-    )
-    assert result.epochs_trained <= result.budget.epoch_budget

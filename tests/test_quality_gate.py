@@ -20,7 +20,7 @@ import keras_tuner as kt
 import numpy as np
 import pytest
 
-import tuning.execution.replay as replay_module
+import tuning.execution.simulate as replay_module
 from tuning.bench import gate, quality
 from tuning.bench.calibration import THROUGHPUT_FILE
 from tuning.cli import main

@@ -21,7 +21,7 @@ from tuning import strategies
 from tuning.cli import main
 from tuning.core.errors import UsageError
 from tuning.core.records import RecordError, RunResult
-from tuning.execution import replay as replay_mode
+from tuning.execution import simulate
 from tuning.execution.loop import SearchLoop
 from tuning.execution.pool import map_runs
 from tuning.execution.record import GRID_POINTS, plan, sobol_configs
@@ -316,10 +316,10 @@ def test_the_clock_is_the_recorded_seconds_plus_the_decisions(surrogate: Surroga
 
 def test_hypergradient_is_live_only(surrogate: Surrogate) -> None:
     with pytest.raises(UsageError, match="live-only"):
-        replay_mode.replayable(["random", "hypergradient"])
+        simulate.replayable(["random", "hypergradient"])
     with pytest.raises(UsageError, match="training:hypergradient"):
         execute(strategies.get("hypergradient"), SMOKE, 0, objective=ReplayObjective(surrogate, SMOKE, 0, SPACE))
-    assert "hypergradient" not in replay_mode.replayable()
+    assert "hypergradient" not in simulate.replayable()
 
 
 # -- result files, agreement, pool ------------------------------------------------------------
@@ -522,3 +522,97 @@ def test_a_report_never_pools_replays_with_live_runs(tmp_path: Path) -> None:
     assert [r.seed for r in load(tmp_path / "holdout", warnings.append)] == [5]
     write_atomic(tmp_path / "smoke" / "random-seed1.json", replayed | {"seed": 1})  # side by side in one folder
     assert sorted(key[-1] for key in by_budget(load(tmp_path / "smoke", warnings.append))) == ["live", "replay"]
+
+
+# -- one run path: replays go through the live runs' engine ----------------------------------
+
+
+@pytest.fixture(scope="module")
+def fitted_tables(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A synthetic smoke table (the grid's first points included) with its surrogate fitted."""
+    root = tmp_path_factory.mktemp("tables")
+    for r in synthetic_table(configs=16, seeds=2, replicated=4, extra=list(SPACE.grid_points())[: SMOKE.trials]):
+        table.append(root / "smoke", r)
+    assert main(["fit", "--budget", "smoke", "--models", "forest", "--table-dir", str(root)]) == 0
+    return root
+
+
+def _choices(result: RunResult) -> list[tuple[Any, ...]]:
+    return [(t.hyperparameters, t.val_accuracy, t.epochs) for t in result.trials]
+
+
+def test_a_replay_is_a_run_of_the_engine_in_process_or_on_dask_workers_alike(
+    fitted_tables: Path, tmp_path: Path
+) -> None:
+    from tuning.execution.engine import RunSpec, make_engine, target_path
+
+    specs = [
+        RunSpec(name, "smoke", seed, mode="replay", table_root=str(fitted_tables))
+        for name in ("grid", "tpe")
+        for seed in (0, 1)
+    ]
+    outcomes = {}
+    for workers in (1, 2):
+        engine = make_engine(tmp_path / f"w{workers}", workers)
+        try:
+            engine.submit(specs)
+            outcomes[workers] = {s: engine.outcome(s) for s in specs}
+        finally:
+            engine.close()
+    for spec in specs:
+        here, there = outcomes[1][spec], outcomes[2][spec]
+        assert here.path == target_path(tmp_path / "w1", spec)
+        assert here.path.parent == tmp_path / "w1" / "mnist-mlp" / "replay" / "smoke" and here.path.is_file()
+        assert here.result.mode == there.result.mode == "replay"
+        assert _choices(here.result) == _choices(there.result)
+        assert there.worker != "local"  # it ran on a Dask worker
+    assert len({outcomes[2][s].worker for s in specs}) == 2  # and on both of them
+    with pytest.raises(UsageError, match="unknown mode 'dry'"):
+        RunSpec("grid", "smoke", 0, mode="dry")
+    engine = make_engine(tmp_path / "none", write=False)
+    outcome = engine.outcome(specs[0])
+    assert outcome.path is None and not (tmp_path / "none").exists()  # tuning replay's engine writes no file per run
+
+
+def test_the_benchs_replay_mode_runs_on_the_engine_and_skips_live_only_strategies(
+    fitted_tables: Path, tmp_path: Path
+) -> None:
+    import subprocess
+
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "benchmarks",
+            "-p",
+            "no:cacheprovider",
+            "--mode",
+            "replay",
+            "--budget",
+            "smoke",
+            "--seeds",
+            "0",
+            "--strategies",
+            "grid,hypergradient",
+            "--workers",
+            "2",
+            "--table-dir",
+            str(fitted_tables),
+            "--results-dir",
+            str(tmp_path),
+            "-k",
+            "test_search",
+            "-rs",
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONHASHSEED": "0"},
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "1 passed, 1 skipped" in done.stdout, done.stdout[-3000:]
+    assert "hypergradient cannot serve mnist-mlp" in done.stdout
+    files = sorted(p.name for p in (tmp_path / "mnist-mlp" / "replay" / "smoke").glob("*-seed*.json"))
+    assert files == ["grid-seed0.json"]
+    result = RunResult.from_json(json.loads((tmp_path / "mnist-mlp" / "replay" / "smoke" / files[0]).read_text()))
+    assert result.mode == "replay" and result.replay["table"].startswith(str(fitted_tables))  # type: ignore[index]

@@ -396,7 +396,7 @@ def _agreement(
 ) -> Path:
     """Write and return ``<results>/<problem>/replay/<budget>/REPLAY.md`` (and, with held-out live runs,
     ``certificate.json``) from the runs files alone."""
-    from tuning.execution.replay import live_only
+    from tuning.execution.simulate import live_only
     from tuning.problems.mnist_mlp import SPACE
     from tuning.report.agreement import write_report
 

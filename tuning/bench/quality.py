@@ -4,7 +4,7 @@ The trajectory gate (``gate.py``) fails on any change of choice, so it cannot
 tell a harmless numeric drift (another BLAS reorders a sum, a Gaussian
 process picks another point, the search goes elsewhere but as well) from a
 strategy that got worse.  This gate asks the statistical question, cheaply:
-each strategy is replayed (``tuning.execution.replay``: milliseconds to a
+each strategy is replayed (``tuning.execution.simulate``: milliseconds to a
 second a seed, no training) at the standard budget on seeds 0..n-1, and
 compared with the committed baseline's accuracies on the same seeds.
 
@@ -193,7 +193,7 @@ def replayer(table_root: Path | None = None) -> Replay:
     """``replay(strategy, seed)`` at the gate's budget against the committed table (default: the seed problem's,
     ``tuning.execution.record.TABLES``)."""
     from tuning.execution.record import TABLES
-    from tuning.execution.replay import replay_run
+    from tuning.execution.simulate import replay_run
     from tuning.problems.mnist_mlp import BUDGETS
 
     root = TABLES if table_root is None else Path(table_root)

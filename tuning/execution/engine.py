@@ -1,10 +1,14 @@
 """Whole runs spread over workers: one after another in this process, or on Dask distributed.
 
-One task per (budget, strategy, seed).  Wherever it runs, ``run_remote``
-resolves it, opens its work folder and continues from the folder's last
-checkpoint, limits compute to the threads it was given, and returns the
-result *document* with where and how long it ran.  The submitting side
-(``deliver``) writes the result file atomically and then removes the work
+One task per (problem, budget, strategy, seed, mode), live or replayed: the
+one path every run takes (the bench, ``tuning replay``).  Wherever it runs,
+``run_remote`` resolves it, limits compute to the threads it was given and
+returns the result *document* with where and how long it ran; a live run
+opens its work folder and continues from the folder's last checkpoint, a
+replay (``tuning.execution.simulate``) answers from the budget's table in
+seconds and needs no folder.  The submitting side (``deliver``) writes the
+result file atomically (unless the engine was asked not to: ``tuning
+replay`` writes one runs file of them all) and then removes the work
 folder, so workers need no shared disk.
 
 The work folder is the path the submitting side would use (absolute) where
@@ -41,29 +45,40 @@ from tuning.core.errors import RunError, UsageError
 from tuning.core.records import RecordError, RunResult
 from tuning.execution import workdir
 from tuning.execution.loop import last_line
+from tuning.execution.record import TABLES
 from tuning.execution.runner import resolve, resumable
+from tuning.execution.simulate import replay_run
 from tuning.objectives.live import backend
-from tuning.results import result_path, write_result
+from tuning.results import replay_dir, result_name, result_path, write_result
 
 RETRIES = 2  # re-runs of a task that raised (a worker that died is rescheduled by Dask itself)
 WORKER_THREADS = 1  # compute threads per worker: one run at a time, one core each
 SCHEDULER_TIMEOUT = "30s"  # how long to try reaching an existing scheduler
+MODES = ("live", "replay")
 
 
 @dataclass(frozen=True)
 class RunSpec:
-    """One (problem, budget, strategy, seed): a task.  ``problem`` is a registered name or a user's module
-    (a file by its absolute path, so that a worker on this host finds it)."""
+    """One (problem, budget, strategy, seed, mode): a task.  ``problem`` is a registered name or a user's module
+    (a file by its absolute path, so that a worker on this host finds it); ``mode`` is ``live`` (train) or
+    ``replay`` (answer from the replay table under ``table_root``, absolute; empty: the committed tables)."""
 
     strategy: str
     budget: str
     seed: int
     problem: str = problems.DEFAULT
+    mode: str = "live"
+    table_root: str = ""
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise UsageError(f"unknown mode {self.mode!r}; choose from {', '.join(MODES)}")
 
     @property
     def label(self) -> str:
         where = "" if self.problem == problems.DEFAULT else f" {self.problem_name}"
-        return f"{self.strategy} seed {self.seed} {self.budget}{where}"
+        mode = " (replay)" if self.mode == "replay" else ""
+        return f"{self.strategy} seed {self.seed} {self.budget}{where}{mode}"
 
     @property
     def problem_name(self) -> str:
@@ -73,7 +88,7 @@ class RunSpec:
     @property
     def key(self) -> str:
         """Dask's name for the task (unique per bench: resubmitting the same run is one task)."""
-        return f"tuning-run-{self.problem}-{self.budget}-{self.strategy}-seed{self.seed}"
+        return f"tuning-{self.mode}-{self.problem}-{self.budget}-{self.strategy}-seed{self.seed}"
 
 
 @dataclass(frozen=True)
@@ -81,7 +96,7 @@ class Outcome:
     """A finished run, written: its file, its result, and where and how long it ran."""
 
     spec: RunSpec
-    path: Path
+    path: Path | None  # None where the engine writes no file (``tuning replay``: one runs file of them all)
     result: RunResult
     seconds: float  # the task's own wall-clock on its worker (set-up included, queueing excluded)
     host: str
@@ -107,16 +122,20 @@ def local_work_path(spec: RunSpec, results_dir: Path) -> Path:
 
 def run_remote(spec: RunSpec, results_dir: str, fresh: bool = False, threads: int | None = None) -> dict[str, Any]:
     """Run ``spec`` where this is called (a Dask worker, or this process) and return a document:
-    ``result`` (the result's JSON), ``seconds``, ``host``, ``worker``, ``device``, ``work`` (its folder);
-    or ``error``, one line, for a failure that a retry would repeat."""
+    ``result`` (the result's JSON), ``seconds``, ``host``, ``worker``, ``device``, ``work`` (its folder, None for
+    a replay); or ``error``, one line, for a failure that a retry would repeat."""
     started = time.perf_counter()
     if threads:
         prepare_worker(threads)
+    work: workdir.WorkFolder | None = None
     try:
         strategy, budget = resolve(spec.strategy, spec.budget, spec.seed, spec.problem)
-        folder = local_work_path(spec, Path(results_dir))
-        with resumable(strategy, budget, spec.seed, folder, fresh, problem=spec.problem) as (result, work):
-            pass  # the folder stays until the submitting side has written the result file
+        if spec.mode == "replay":
+            result = replay_run(strategy.name, budget, spec.seed, Path(spec.table_root or TABLES))
+        else:
+            folder = local_work_path(spec, Path(results_dir))
+            with resumable(strategy, budget, spec.seed, folder, fresh, problem=spec.problem) as (result, work):
+                pass  # the folder stays until the submitting side has written the result file
     except (UsageError, RunError) as e:
         return {"error": str(e)}
     return {
@@ -125,7 +144,7 @@ def run_remote(spec: RunSpec, results_dir: str, fresh: bool = False, threads: in
         "host": socket.gethostname(),
         "worker": _worker_address(),
         "device": backend.device(),
-        "work": str(work.path),
+        "work": str(work.path) if work is not None else None,
     }
 
 
@@ -165,17 +184,28 @@ def _worker_address() -> str:
         return "local"
 
 
-def deliver(spec: RunSpec, document: dict[str, Any], results_dir: Path) -> Outcome:
-    """Write a run's result document to its file (atomically) and remove its work folder here."""
+def deliver(spec: RunSpec, document: dict[str, Any], results_dir: Path, write: bool = True) -> Outcome:
+    """Write a run's result document to its file (atomically; a replay's under ``replay/``) unless ``write`` is
+    false, and remove its work folder here."""
     if "error" in document:
         raise RunFailed(f"run {spec.label} failed: {document['error']}")
     try:
         result = RunResult.from_json(document["result"])
     except RecordError as e:
         raise RunFailed(f"run {spec.label} returned a bad result: {e}") from None
-    path = write_result(result_path(results_dir, spec.problem_name, spec.budget, spec.strategy, spec.seed), result)
-    workdir.discard(Path(document["work"]))
+    path = None
+    if write:
+        path = write_result(target_path(results_dir, spec), result)
+    if document["work"]:
+        workdir.discard(Path(document["work"]))
     return Outcome(spec, path, result, document["seconds"], document["host"], document["worker"], document["device"])
+
+
+def target_path(results_dir: Path, spec: RunSpec) -> Path:
+    """Where ``spec``'s result file goes: ``<results_dir>/<problem>/<budget>/``, a replay's under ``replay/``."""
+    if spec.mode == "replay":
+        return replay_dir(results_dir, spec.problem_name, spec.budget) / result_name(spec.strategy, spec.seed)
+    return result_path(results_dir, spec.problem_name, spec.budget, spec.strategy, spec.seed)
 
 
 class Engine(Protocol):
@@ -191,10 +221,11 @@ class Engine(Protocol):
 class SerialEngine:
     """Each run in this process, when its outcome is asked for (progress lines appear as it trains)."""
 
-    def __init__(self, results_dir: Path, fresh: bool = False, threads: int | None = None) -> None:
+    def __init__(self, results_dir: Path, fresh: bool = False, threads: int | None = None, write: bool = True) -> None:
         self.results_dir = Path(results_dir)
         self.fresh = fresh
         self.threads = threads
+        self.write = write
 
     def submit(self, specs: Iterable[RunSpec]) -> None:
         """Nothing to do ahead: each run happens when its outcome is asked for."""
@@ -202,7 +233,7 @@ class SerialEngine:
     def outcome(self, spec: RunSpec, timeout: float | None = None) -> Outcome:
         """Run ``spec`` now (``timeout`` does not apply: a run in this process is not interrupted)."""
         document = run_remote(spec, str(self.results_dir.resolve()), self.fresh, self.threads)
-        return deliver(spec, document, self.results_dir)
+        return deliver(spec, document, self.results_dir, self.write)
 
     def close(self) -> None:
         pass
@@ -219,9 +250,11 @@ class DaskEngine:
         scheduler: str | None = None,
         fresh: bool = False,
         retries: int = RETRIES,
+        write: bool = True,
     ) -> None:
         self.results_dir = Path(results_dir)
         self.fresh = fresh
+        self.write = write
         self.retries = retries
         self.futures: dict[RunSpec, Any] = {}
         self.queue: list[RunSpec] = []
@@ -268,9 +301,10 @@ class DaskEngine:
             document = future.result()
         except Exception as e:  # the task's own error after its retries, KilledWorker, or the timeout
             raise RunFailed(f"run {spec.label} failed: {_failure(e, self.retries)}") from None
-        outcome = deliver(spec, document, self.results_dir)
-        with contextlib.suppress(Exception):  # the worker's own copy, where it has no shared disk
-            self.client.run(workdir.discard, document["work"], workers=[document["worker"]], on_error="ignore")
+        outcome = deliver(spec, document, self.results_dir, self.write)
+        if document["work"]:
+            with contextlib.suppress(Exception):  # the worker's own copy, where it has no shared disk
+                self.client.run(workdir.discard, document["work"], workers=[document["worker"]], on_error="ignore")
         return outcome
 
     def workers(self) -> dict[str, int]:
@@ -322,9 +356,9 @@ def connect(workers: int, scheduler: str | None = None) -> tuple[Any, Any]:
 
 
 def make_engine(
-    results_dir: Path, workers: int = 1, scheduler: str | None = None, fresh: bool = False
+    results_dir: Path, workers: int = 1, scheduler: str | None = None, fresh: bool = False, write: bool = True
 ) -> SerialEngine | DaskEngine:
-    """Serial for one local worker, Dask otherwise."""
+    """Serial for one local worker, Dask otherwise; ``write=False``: no result file per run."""
     if scheduler or workers > 1:
-        return DaskEngine(results_dir, workers=workers, scheduler=scheduler, fresh=fresh)
-    return SerialEngine(results_dir, fresh=fresh)
+        return DaskEngine(results_dir, workers=workers, scheduler=scheduler, fresh=fresh, write=write)
+    return SerialEngine(results_dir, fresh=fresh, write=write)

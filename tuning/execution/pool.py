@@ -1,4 +1,9 @@
-"""Spreading independent jobs (recordings, replays) over workers, on the bench's Dask engine.
+"""Spreading a replay table's recordings over workers, on the bench's Dask cluster.
+
+Recordings are trainings of one configuration with one seed, not runs, so
+they do not go through the engine (``tuning.execution.engine``), which every
+run, live or replayed, takes; they share its cluster (``connect``) and its
+per-worker thread limit.
 
 ``map_runs`` is the seam: with one worker and no scheduler everything runs
 in this process, in order; otherwise on Dask distributed, exactly as the

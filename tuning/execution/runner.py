@@ -78,6 +78,12 @@ def cannot_serve(strategy: Strategy, problem: Problem, mode: str = "live") -> st
                 f"it needs {', '.join(missing)}, which this problem's training does not offer "
                 "(a model's own compiled optimizer cannot learn its learning rate)"
             )
+    else:
+        from tuning.objectives.replay.objective import ReplayObjective
+
+        missing = unmet(strategy.needs, ReplayObjective)
+        if missing:
+            return f"it needs {', '.join(missing)}, which a replay cannot offer (recorded curves): it is live-only"
     return strategy.cannot_search(problem.space)
 
 
