@@ -20,6 +20,7 @@ import numpy as np
 from tabulate import tabulate
 
 from tuning.core.errors import UsageError
+from tuning.core.points import points
 from tuning.core.records import RunResult
 from tuning.report import certificate
 from tuning.results import (
@@ -169,10 +170,6 @@ HEADERS = [
 ]
 
 
-def _pp(x: float) -> str:
-    return f"{100 * x:.2f}"
-
-
 def rows(found: Sequence[Agreement]) -> list[list[str]]:
     out = []
     for a in found:
@@ -183,11 +180,11 @@ def rows(found: Sequence[Agreement]) -> list[list[str]]:
             [
                 a.strategy,
                 seed_list(a.replay_seeds),
-                f"{_pp(float(np.mean(a.replay_test)))} [{_pp(low)}, {_pp(high)}]",
+                f"{points(float(np.mean(a.replay_test)))} [{points(low)}, {points(high)}]",
                 seed_list(a.live_seeds),
-                ", ".join(_pp(t) for t in a.live_test),
+                ", ".join(points(t) for t in a.live_test),
                 f"{a.inside}/{len(a.live_test)}",
-                f"{_pp(float(np.mean(a.live_test)))} [{_pp(mlow)}, {_pp(mhigh)}]",
+                f"{points(float(np.mean(a.live_test)))} [{points(mlow)}, {points(mhigh)}]",
                 a.same_seeds(),
                 f"{np.median(a.live_wall):.1f} / {np.median(a.replay_wall):.1f} [{wlow:.1f}, {whigh:.1f}]",
                 "agrees" if a.agrees else "**DISAGREES**",
@@ -231,17 +228,19 @@ def markdown(
         out.append("")
         for a in shown:
             low, high = a.one_seed
-            outside = [f"seed {s} ({_pp(t)})" for s, t in zip(a.live_seeds, a.live_test) if not low <= t <= high]
+            outside = [f"seed {s} ({points(t)})" for s, t in zip(a.live_seeds, a.live_test) if not low <= t <= high]
             parts = []
             if outside:
                 chance = "as many as chance gives" if a.outside_p >= 1 - LEVEL else "more than chance gives"
                 parts.append(
-                    f"{', '.join(outside)} outside [{_pp(low)}, {_pp(high)}] ({len(outside)} of {len(a.live_test)}: "
+                    f"{', '.join(outside)} outside [{points(low)}, {points(high)}] ({len(outside)} of {len(a.live_test)}: "
                     f"{chance}, binomial p = {a.outside_p:.2f})"
                 )
             if not a.mean_inside:
                 mlow, mhigh = a.mean_band
-                parts.append(f"live mean {_pp(float(np.mean(a.live_test)))} outside [{_pp(mlow)}, {_pp(mhigh)}]")
+                parts.append(
+                    f"live mean {points(float(np.mean(a.live_test)))} outside [{points(mlow)}, {points(mhigh)}]"
+                )
             verdict = "agrees" if a.agrees else "DISAGREES"
             out.append(f"- {a.strategy} ({verdict}): " + "; ".join(parts) + ".")
         out.append("")
@@ -280,9 +279,9 @@ def summary(replay: Sequence[RunResult]) -> str:
             [
                 name,
                 seed_list(r.seed for r in runs),
-                f"{_pp(test.mean())} ± {_pp(test.std(ddof=1)) if len(test) > 1 else 'n/a'}",
-                f"[{_pp(low)}, {_pp(high)}]",
-                _pp(float(np.mean([r.best.val_accuracy for r in runs]))),
+                f"{points(test.mean())} ± {points(test.std(ddof=1)) if len(test) > 1 else 'n/a'}",
+                f"[{points(low)}, {points(high)}]",
+                points(float(np.mean([r.best.val_accuracy for r in runs]))),
                 f"{np.mean([r.epochs_trained for r in runs]):.1f}",
                 f"{np.median([r.wall_clock_seconds for r in runs]):.1f}",
                 f"{np.median([c.get('decision_seconds', 0.0) for c in clock]):.2f}",

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from tuning.core.points import points
 from tuning.core.records import RunResult
 from tuning.report.load import ResultFile
 from tuning.report.significance import pairwise
@@ -244,10 +245,6 @@ def certify(
     return out
 
 
-def _pp(x: float | None) -> str:
-    return "n/a" if x is None else f"{100 * x:+.2f}"
-
-
 def missed(cert: Mapping[str, Any]) -> list[str]:
     """Each missed target, one line with its figures."""
     t = cert["targets"]
@@ -255,9 +252,11 @@ def missed(cert: Mapping[str, Any]) -> list[str]:
     for name, f in cert["strategies"].items():
         low, high = f["bias_ci"]
         if not f["met"]["bias"]:
-            out.append(f"{name}: bias {_pp(f['bias'])} pp, beyond ±{100 * t['bias']:.2f} pp")
+            out.append(f"{name}: bias {points(f['bias'], signed=True)} pp, beyond ±{100 * t['bias']:.2f} pp")
         if not f["met"]["bias_ci_in_margin"]:
-            out.append(f"{name}: bias 95% CI [{_pp(low)}, {_pp(high)}] pp not inside ±{100 * t['margin']:.2f} pp")
+            out.append(
+                f"{name}: bias 95% CI [{points(low, signed=True)}, {points(high, signed=True)}] pp not inside ±{100 * t['margin']:.2f} pp"
+            )
         if not f["met"]["sd_ratio"]:
             out.append(f"{name}: SD ratio {f['sd_ratio']:.2f}, outside {t['sd_ratio'][0]}..{t['sd_ratio'][1]}")
     c = cert["coverage"]
@@ -322,7 +321,7 @@ def markdown(cert: Mapping[str, Any]) -> str:
                 f"{f['regime']}: {_share(f['replay_trials_recorded'])} / {_share(f['live_trials_in_table'])}",
                 f"{100 * f['live_mean']:.2f} ({f['live_seeds']})",
                 f"{100 * f['replay_mean']:.2f} ({f['replay_seeds']})",
-                f"{_pp(f['bias'])} [{_pp(low)}, {_pp(high)}]",
+                f"{points(f['bias'], signed=True)} [{points(low, signed=True)}, {points(high, signed=True)}]",
                 f"{100 * f['sd_live']:.2f} / {100 * f['sd_replay']:.2f}",
                 f"{f['sd_ratio']:.2f} [{rlow:.2f}, {rhigh:.2f}]",
                 f"{f['inside']}/{f['live_seeds']} [{100 * clow:.0f}, {100 * chigh:.0f} %]",

@@ -12,6 +12,7 @@ from pathlib import Path
 from tabulate import tabulate
 
 from tuning.core.errors import UsageError
+from tuning.core.points import points
 from tuning.report.command import build
 from tuning.report.significance import BETTER, EQUIVALENT, UNDECIDED, WORSE, Pair
 from tuning.report.statistics import ALPHA
@@ -26,17 +27,13 @@ def _p(p: float | None) -> str:
     return "n/a" if p is None else f"{p:.2g}" if p >= 0.001 else "< 0.001"
 
 
-def _pp(x: float | None) -> str:
-    return "n/a" if x is None else f"{100 * x:+.2f}"
-
-
 def _ci(pair: Pair, sign: int = 1) -> str:
     """``+1.54 [+1.20, +1.88]``: the mean paired difference and its 95 % interval, in points (``sign`` -1: B - A)."""
     low, high = pair.difference_interval.low, pair.difference_interval.high
     if low is None or high is None or pair.mean_difference is None:
-        return _pp(None if pair.mean_difference is None else sign * pair.mean_difference)
+        return points(None if pair.mean_difference is None else sign * pair.mean_difference, signed=True)
     a, b = sorted((sign * low, sign * high))
-    return f"{_pp(sign * pair.mean_difference)} [{_pp(a)}, {_pp(b)}]"
+    return f"{points(sign * pair.mean_difference, signed=True)} [{points(a, signed=True)}, {points(b, signed=True)}]"
 
 
 def verdict(section: Section) -> str:
@@ -83,7 +80,7 @@ def verdict(section: Section) -> str:
         other = "the other " if len(undecided) < len(section.pairs) else "all "
         sentence = f"Undecided, not equal: {other}{len(undecided)} pair{'s' if len(undecided) != 1 else ''}"
         if lows and highs:
-            sentence += f", whose intervals reach from {_pp(min(lows))} to {_pp(max(highs))} points"
+            sentence += f", whose intervals reach from {points(min(lows), signed=True)} to {points(max(highs), signed=True)} points"
         if detectable:
             sentence += (
                 f"; {seeds} seeds detect only differences of {100 * min(detectable):.2f} to "

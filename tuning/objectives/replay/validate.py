@@ -36,6 +36,7 @@ from sklearn.metrics import r2_score
 from sklearn.model_selection import GroupKFold
 from tabulate import tabulate
 
+from tuning.core.points import points
 from tuning.core.space import Space
 from tuning.objectives.replay.surrogate import MODELS, Surrogate
 from tuning.objectives.replay.table import Recording
@@ -200,19 +201,15 @@ def _num(x: float | None, digits: int = 3) -> str:
     return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}f}"
 
 
-def _pp(x: float | None) -> str:
-    return "n/a" if x is None else f"{100 * x:.2f}"
-
-
 def row(label: str, f: Figures) -> list[str]:
     return [
         label,
         f"{f.configurations} ({f.replicated})",
         f"{_num(f.rho)} [{_num(f.rho_seeds)}]",
-        f"{_pp(f.rmse)} [{_pp(f.seed_std)}]",
-        _pp(f.median_error),
+        f"{points(f.rmse)} [{points(f.seed_std)}]",
+        points(f.median_error),
         f"{_num(f.rho_test)} [{_num(f.rho_test_seeds)}]",
-        f"{_pp(f.rmse_test)} [{_pp(f.seed_std_test)}]",
+        f"{points(f.rmse_test)} [{points(f.seed_std_test)}]",
         f"{_num(f.r2_seconds)} [{_num(f.r2_seconds_seeds)}]",
         f"{100 * f.coverage:.0f} %",
     ]
@@ -223,8 +220,8 @@ def verdict(label: str, f: Figures) -> str:
     rho_ok, rmse_ok = f.meets()
     parts = [
         f"ρ {_num(f.rho)} {'meets' if rho_ok else 'does NOT meet'} the target ρ ≥ {TARGET_RHO}",
-        f"RMSE {_pp(f.rmse)} pp {'is within' if rmse_ok else 'is NOT within'} the seed-to-seed std "
-        f"{_pp(f.seed_std)} pp",
+        f"RMSE {points(f.rmse)} pp {'is within' if rmse_ok else 'is NOT within'} the seed-to-seed std "
+        f"{points(f.seed_std)} pp",
     ]
     return f"- {label}: " + "; ".join(parts) + "."
 
