@@ -21,10 +21,8 @@ from tuning import strategies
 from tuning.core.errors import UsageError
 from tuning.execution.engine import RunFailed, RunSpec, make_engine
 from tuning.execution.record import LOCAL_TABLES, TABLES, live_configs
-from tuning.execution.runner import resolve
+from tuning.execution.runner import live_only_reason, resolve
 from tuning.execution.simulate import SURROGATE_FILE, describe_table, load, recordings_of, replayable
-from tuning.objectives.base import unmet
-from tuning.objectives.replay.objective import ReplayObjective
 from tuning.problems.mnist_mlp import BUDGETS, PROBLEM, SPACE
 from tuning.results import (
     LOCAL_RESULTS,
@@ -84,7 +82,7 @@ def fit(
         per_strategy = {
             name: validate.hold_out(recordings, keys, chosen, SPACE)
             for name, keys in sorted(tried.items())
-            if name in strategies.names() and not unmet(strategies.get(name).needs, ReplayObjective)
+            if name in strategies.names() and not live_only_reason(strategies.get(name))
         }
     summary = describe_table(recordings)
     command = f"python -m tuning fit --budget {budget.name}" + (f" --models {','.join(models)}" if models else "")

@@ -79,12 +79,24 @@ def cannot_serve(strategy: Strategy, problem: Problem, mode: str = "live") -> st
                 "(a model's own compiled optimizer cannot learn its learning rate)"
             )
     else:
-        from tuning.objectives.replay.objective import ReplayObjective
-
-        missing = unmet(strategy.needs, ReplayObjective)
-        if missing:
-            return f"it needs {', '.join(missing)}, which a replay cannot offer (recorded curves): it is live-only"
+        why = live_only_reason(strategy)
+        if why:
+            return f"it {why}"
     return strategy.cannot_search(problem.space)
+
+
+LIVE_ONLY_NOTE = (
+    "hypergradient descent changes the learning rate inside training, which recorded curves cannot answer: "
+    "it is live-only and not replayed"
+)
+
+
+def live_only_reason(strategy: Strategy) -> str | None:
+    """Why a replay cannot answer ``strategy`` (``needs ...``: what it needs of training), or None when it can."""
+    from tuning.objectives.replay.objective import ReplayObjective
+
+    missing = unmet(strategy.needs, ReplayObjective)
+    return f"needs {', '.join(missing)}, which a replay cannot offer ({LIVE_ONLY_NOTE})" if missing else None
 
 
 def stderr_log(message: str) -> None:

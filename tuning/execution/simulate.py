@@ -29,8 +29,7 @@ from tuning.core.budget import Budget
 from tuning.core.errors import UsageError
 from tuning.core.records import RunResult
 from tuning.execution.record import TABLES
-from tuning.execution.runner import execute, resolve
-from tuning.objectives.base import unmet
+from tuning.execution.runner import LIVE_ONLY_NOTE, execute, live_only_reason, resolve
 from tuning.objectives.replay import table as replay_table
 from tuning.objectives.replay.objective import ReplayObjective
 from tuning.problems.mnist_mlp import BUDGETS, PROBLEM, SPACE
@@ -41,13 +40,7 @@ SURROGATE_FILE = "surrogate.json"
 
 def live_only() -> dict[str, str]:
     """Strategy -> why a replay cannot answer it (what it needs of training)."""
-    return {n: LIVE_ONLY_NOTE for n in strategies.names() if unmet(strategies.get(n).needs, ReplayObjective)}
-
-
-LIVE_ONLY_NOTE = (
-    "hypergradient descent changes the learning rate inside training, which recorded curves cannot answer: "
-    "it is live-only and not replayed"
-)
+    return {n: LIVE_ONLY_NOTE for n in strategies.names() if live_only_reason(strategies.get(n))}
 
 
 def recordings_of(budget: Budget, table_root: Path) -> tuple[Path, list[Any]]:
@@ -184,10 +177,8 @@ def replayable(names: Sequence[str] | None = None) -> list[str]:
         for name in names:
             if name not in strategies.names():
                 raise UsageError(f"unknown strategy {name!r}; choose from {', '.join(strategies.names())}")
-            missing = unmet(strategies.get(name).needs, ReplayObjective)
-            if missing:
-                raise UsageError(
-                    f"strategy {name!r} needs {', '.join(missing)}, which a replay cannot offer ({LIVE_ONLY_NOTE})"
-                )
+            why = live_only_reason(strategies.get(name))
+            if why:
+                raise UsageError(f"strategy {name!r} {why}")
         return list(names)
     return [n for n in strategies.names() if strategies.get(n).available() and not strategies.get(n).needs]
