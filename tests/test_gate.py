@@ -71,6 +71,31 @@ def test_slower_harness_fails_but_slower_machine_passes(tmp_path: Path) -> None:
     assert _verdicts(base, slower_machine)[("random-seed0", "cost")]
 
 
+def test_a_stall_in_one_of_two_benches_passes_but_a_slower_harness_in_both_fails(tmp_path: Path) -> None:
+    """A run's cost is its least over the benches: a stall happens once, a slower harness every time."""
+    base = _bench(tmp_path / "a", [_result("random", 0, 0.90, 10.0)], 8000.0)
+    stalled = _bench(tmp_path / "b", [_result("random", 0, 0.90, 25.0)], 8000.0)
+    steady = _bench(tmp_path / "c", [_result("random", 0, 0.90, 11.0)], 8000.0)
+    slower = _bench(tmp_path / "d", [_result("random", 0, 0.90, 20.0)], 8000.0)
+    baseline = gate.make_baseline(base)
+    assert not {c.check: c.ok for c in gate.compare(baseline, stalled)}["cost (wall-clock / calibration)"]
+    assert all(c.ok for c in gate.compare(baseline, [stalled, steady]))
+    assert not {c.check: c.ok for c in gate.compare(baseline, [stalled, slower])}["cost (least of 2 benches)"]
+    # The baseline too is each run's least cost over its benches.
+    assert gate.make_baseline([stalled, base])["runs"]["random-seed0"]["cost"] == pytest.approx(10.0 * 8000.0)
+
+
+def test_two_benches_that_disagree_fail_and_make_no_baseline(tmp_path: Path) -> None:
+    """Runs of one commit on one machine are deterministic: another choice or accuracy in either bench fails."""
+    base = _bench(tmp_path / "a", [_result("random", 0, 0.90, 10.0)], 8000.0)
+    other = _bench(tmp_path / "b", [_result("random", 0, 0.91, 10.0)], 8000.0)
+    verdicts = {c.check.split()[0]: c for c in gate.compare(gate.make_baseline(base), [base, other])}
+    assert not verdicts["test"].ok and verdicts["test"].current == "0.9000 | 0.9100"
+    assert verdicts["hyperparameters"].ok
+    with pytest.raises(gate.GateError, match="not deterministic"):
+        gate.make_baseline([base, other])
+
+
 def test_missing_run_fails_and_cli_prints_the_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     base = _bench(tmp_path / "a", [_result("random", 0, 0.90, 10.0), _result("grid", 0, 0.9, 10.0)], 8000.0)
     now = _bench(tmp_path / "b", [_result("random", 0, 0.80, 10.0)], 8000.0)
@@ -78,6 +103,9 @@ def test_missing_run_fails_and_cli_prints_the_table(tmp_path: Path, capsys: pyte
     assert main(["gate", str(now), "--baseline", str(tmp_path / "base.json")]) == 1
     out = capsys.readouterr().out
     assert "grid-seed0" in out and "missing" in out and "REGRESSED" in out and "-0.1000" in out
+    # Several benches on the command line: each run's least cost, and the table says so.
+    assert main(["gate", str(base), str(base), "--baseline", str(tmp_path / "base.json")]) == 0
+    assert "the least of 2 benches" in capsys.readouterr().out
 
 
 def test_no_calibration_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

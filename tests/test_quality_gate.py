@@ -189,7 +189,9 @@ def test_the_workflow_runs_the_readme_commands_and_uploads_results() -> None:
     runs = "\n".join(step.get("run", "") for step in job["steps"])
     uses = [step.get("uses", "") for step in job["steps"]]
     assert "tox -e py" in runs and "tox -e bench -- --budget smoke" in runs
-    assert "tuning gate bench/mnist-mlp/smoke --baseline results/baseline/smoke.json" in runs
+    assert (
+        "tuning gate bench/mnist-mlp/smoke bench-again/mnist-mlp/smoke --baseline results/baseline/smoke.json" in runs
+    )
     assert "tuning quality" in runs and "tuning report bench" in runs
     assert any(u.startswith("actions/cache@") for u in uses) and any(
         u.startswith("actions/upload-artifact@") for u in uses
@@ -199,3 +201,4 @@ def test_the_workflow_runs_the_readme_commands_and_uploads_results() -> None:
     # Every command the workflow runs is one .ci/run runs too (the two must not drift apart).
     ci = (ROOT / ".ci" / "run").read_text()
     assert "tuning quality --baseline results/baseline/quality.json" in ci and "python3 -m tox -e py" in ci
+    assert ci.count("tox -e bench -- --budget smoke") == 2 and '"$again_dir/mnist-mlp/smoke"' in ci

@@ -159,7 +159,12 @@ def _parser() -> argparse.ArgumentParser:
         "gate", help="compare a smoke bench's results with the committed baseline; exit 1 on a regression"
     )
     gate.add_argument(
-        "directory", type=Path, metavar="DIR", help="the bench's <results>/<budget> folder (with throughput.json)"
+        "directory",
+        type=Path,
+        nargs="+",
+        metavar="DIR",
+        help="a bench's <results>/<problem>/<budget> folder (with throughput.json); several benches of one commit: "
+        "each run's cost is its least over them, its choices must be the same in all",
     )
     gate.add_argument("--baseline", type=Path, required=True, metavar="FILE", help="e.g. results/baseline/smoke.json")
     gate.add_argument(
@@ -484,7 +489,7 @@ def _record(args: argparse.Namespace) -> int:
     return 130 if outcome.interrupted else 0
 
 
-def _gate(directory: Path, baseline: Path, write: bool) -> int:
+def _gate(directory: list[Path], baseline: Path, write: bool) -> int:
     from tabulate import tabulate
 
     from tuning.bench import gate
@@ -512,7 +517,8 @@ def _gate(directory: Path, baseline: Path, write: bool) -> int:
     )
     print(
         f"\n{len(failed)} regression(s) in {len(checks)} checks; tolerances: test accuracy -{gate.ACCURACY_TOLERANCE}, "
-        f"cost x{gate.SPEED_TOLERANCE} (cost = wall-clock x calibration samples/s)"
+        f"cost x{gate.SPEED_TOLERANCE} (cost = wall-clock x calibration samples/s"
+        f"{f', the least of {len(directory)} benches' if len(directory) > 1 else ''})"
     )
     if explanation:
         print(f"\n{explanation}")
