@@ -124,7 +124,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         choices=("live", "replay"),
         help="live: train (default); replay: answer from the budget's replay table (tuning replay)",
     )
-    group.addoption("--table-dir", default=str(TABLES), help=f"replay tables in DIR/<budget>/ (default: {TABLES})")
+    group.addoption(
+        "--table-dir",
+        default=None,
+        help=f"replay tables in DIR/<budget>/ (default: the problem's own, {TABLES} for the seed; for another "
+        "problem results/<problem>/replay if committed, else results/local/<problem>/replay, where tuning record "
+        "puts them)",
+    )
     group.addoption(
         "--fresh", action="store_true", help="discard interrupted runs' work folders instead of continuing them"
     )
@@ -136,14 +142,27 @@ def _names(text: str | None) -> list[str]:
 
 def _problem(reference: str) -> tuple[str, problems.Problem]:
     """The problem as workers will name it (a file by its absolute path), checked now: bad input is one line."""
-    if reference.endswith(".py") or "/" in reference:
-        reference = str(Path(reference).resolve())
+    reference = problems.portable(reference)
     try:
         problem = problems.get(reference)
         problem.check()
     except UsageError as e:
         raise pytest.UsageError(str(e)) from None
     return reference, problem
+
+
+def _tables(mode: str, reference: str, problem: problems.Problem, budget: str, given: str | None) -> Path:
+    """Where a replay reads the problem's tables (``--table-dir``, else the problem's own), checked now: a problem
+    is replayable only where its table exists, and a missing one is one line naming ``tuning record``."""
+    from tuning.execution.simulate import recordings_of, table_root_of
+
+    root = table_root_of(problem, given)
+    if mode == "replay":
+        try:
+            recordings_of(problem.budget(budget), root, reference)
+        except UsageError as e:
+            raise pytest.UsageError(str(e)) from None
+    return root
 
 
 def _selection(config: pytest.Config) -> Selection:
@@ -163,8 +182,7 @@ def _selection(config: pytest.Config) -> Selection:
         chosen = [n for n in strategies.names() if strategies.get(n).available()]
     mode = config.getoption("--mode")
     reference, problem = _problem(config.getoption("--problem"))
-    if mode == "replay" and not problem.replayable:
-        raise pytest.UsageError(f"problem {problem.name!r} has no replay table; replay mode serves {problems.DEFAULT}")
+    table_dir = _tables(mode, reference, problem, config.getoption("--budget"), config.getoption("--table-dir"))
     skipped = tuple((n, why) for n in chosen if (why := cannot_serve(strategies.get(n), problem, mode)))
     return Selection(
         budget,
@@ -176,7 +194,7 @@ def _selection(config: pytest.Config) -> Selection:
         config.getoption("--force"),
         config.getoption("--fresh"),
         mode,
-        Path(config.getoption("--table-dir")),
+        table_dir,
         reference,
         problem.name,
         skipped,

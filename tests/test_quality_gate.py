@@ -127,7 +127,7 @@ def _variant(name: str) -> Any:
 def _judge(monkeypatch: pytest.MonkeyPatch, variant: str) -> quality.Quality:
     name = variant.split(":")[0]
     strategy = _variant(variant)
-    monkeypatch.setattr(replay_module, "resolve", lambda n, b, s: (strategy, BUDGETS[b]))
+    monkeypatch.setattr(replay_module, "resolve", lambda n, b, s, problem=None: (strategy, BUDGETS[b]))
     baseline = quality.read_baseline(BASELINE)
     base = baseline["strategies"][name]
     replay = quality.replayer(TABLE)

@@ -18,7 +18,7 @@ from tuning.core.errors import RunError, UsageError
 from tuning.problems import DEFAULT as SEED_PROBLEM
 from tuning.results import LOCAL_RESULTS, REFERENCE_RESULTS, tables_dir
 
-REFERENCE_TABLES = tables_dir(REFERENCE_RESULTS, SEED_PROBLEM)  # the only problem with replay tables so far
+REFERENCE_TABLES = tables_dir(REFERENCE_RESULTS, SEED_PROBLEM)  # the seed's committed tables
 LOCAL_TABLES = tables_dir(LOCAL_RESULTS, SEED_PROBLEM)
 
 
@@ -200,7 +200,7 @@ def _parser() -> argparse.ArgumentParser:
 def _problem_option(parser: argparse.ArgumentParser, problems: ModuleType, replay: bool = False) -> None:
     from tuning.problems import DEFAULT
 
-    what = "a problem with a replay table" if replay else "a problem"
+    what = "a problem (replay: once tuning record has made its table)" if replay else "a problem"
     parser.add_argument(
         "--problem",
         default=DEFAULT,
@@ -225,12 +225,14 @@ def _replay_parsers(sub: argparse._SubParsersAction, budgets: Sequence[str]) -> 
         _problem_option(p, problems, replay=True)
 
     def table_dir(p: argparse.ArgumentParser, default: Path = REFERENCE_TABLES) -> None:
+        other = "results/<problem>/replay if committed, else " if default == REFERENCE_TABLES else ""
         p.add_argument(
             "--table-dir",
             type=Path,
-            default=default,
+            default=None,
             metavar="DIR",
-            help=f"the tables live in DIR/<budget>/ (default: {default})",
+            help=f"the tables live in DIR/<budget>/ (default: {default} for {SEED_PROBLEM}; for another problem "
+            f"{other}results/local/<problem>/replay)",
         )
 
     def workers(p: argparse.ArgumentParser) -> None:
@@ -379,16 +381,17 @@ def _say(line: str) -> None:
 def _fit(args: argparse.Namespace) -> int:
     from tuning.execution.replay import SURROGATE_REPORT, fit
 
-    fitted = fit(args.budget, args.table_dir, args.live_dir, args.models)
+    fitted = fit(args.budget, args.table_dir, args.live_dir, args.models, args.problem)
     sys.stdout.write(fitted.report)
     _say(f"tuning: kept {fitted.chosen}; wrote {fitted.directory / SURROGATE_REPORT}")
     return 0
 
 
-def _agreement_command(budget_name: str, results_dir: Path) -> str:
+def _agreement_command(budget_name: str, results_dir: Path, problem: str = SEED_PROBLEM) -> str:
     """The command that remakes a REPLAY.md, as its first line names it."""
     named = "" if results_dir == LOCAL_RESULTS else f" --results-dir {results_dir}"
-    return f"python -m tuning agreement --budget {budget_name}{named}"
+    which = "" if problem == SEED_PROBLEM else f" --problem {problem}"
+    return f"python -m tuning agreement{which} --budget {budget_name}{named}"
 
 
 def _agreement(
@@ -397,14 +400,16 @@ def _agreement(
     command: str,
     live_dir: Path | None = None,
     holdout_dir: Path | None = REFERENCE_RESULTS,
-    table_root: Path = REFERENCE_TABLES,
+    table_root: Path | None = None,
+    problem: str = SEED_PROBLEM,
 ) -> Path:
     """Write and return ``<results>/<problem>/replay/<budget>/REPLAY.md`` (and, with held-out live runs,
     ``certificate.json``) from the runs files alone."""
-    from tuning.execution.simulate import live_only
-    from tuning.problems.mnist_mlp import SPACE
+    from tuning import problems
+    from tuning.execution.simulate import live_only, table_root_of
     from tuning.report.agreement import write_report
 
+    chosen = problems.get(problem)
     return write_report(
         budget_name,
         results_dir,
@@ -412,9 +417,10 @@ def _agreement(
         command,
         warn=lambda m: _say(f"tuning: {m}"),
         live_dir=live_dir,
+        problem=chosen.name,
         holdout=holdout_dir,
-        table_directory=table_root / budget_name,
-        space=SPACE,
+        table_directory=table_root_of(chosen, table_root) / budget_name,
+        space=chosen.space,
     )
 
 
@@ -446,6 +452,7 @@ def _replay(args: argparse.Namespace) -> int:
             args.workers,
             None if args.quiet else _say,
             args.scheduler,
+            args.problem,
         )
     except KeyboardInterrupt:
         _say(
@@ -455,10 +462,11 @@ def _replay(args: argparse.Namespace) -> int:
     report = _agreement(
         args.budget,
         args.results_dir,
-        _agreement_command(args.budget, args.results_dir),
+        _agreement_command(args.budget, args.results_dir, args.problem),
         REFERENCE_RESULTS,
         REFERENCE_RESULTS,
         args.table_dir,
+        args.problem,
     )
     _say(f"tuning: wrote {path} and {report}")
     print(report)
@@ -480,6 +488,7 @@ def _record(args: argparse.Namespace) -> int:
         args.label,
         _say,
         args.scheduler,
+        args.problem,
     )
     _say(
         f"tuning: {'interrupted; ' if outcome.interrupted else ''}recorded {outcome.recorded} in {outcome.seconds:.0f}s; {outcome.already + outcome.recorded} of "
@@ -579,15 +588,12 @@ def _problems() -> int:
 
 
 def _replay_problem(args: argparse.Namespace) -> None:
-    """Replay commands serve a problem with a replay table (the seed problem's, so far)."""
+    """Replay commands serve any problem (a user's module included), found and checked before anything is
+    written; ``tuning record`` makes its table, and the others refuse, naming that command, where none exists."""
     from tuning import problems
 
-    problem = problems.get(args.problem)
-    if not problem.replayable:
-        raise UsageError(
-            f"problem {problem.name!r} has no replay table yet: replay tables are recorded for "
-            f"{', '.join(n for n in problems.BUILTIN if problems.get(n).replayable)}; run it live with tuning run"
-        )
+    args.problem = problems.portable(args.problem)
+    problems.get(args.problem).check()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -637,10 +643,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             path = _agreement(
                 args.budget,
                 args.results_dir,
-                _agreement_command(args.budget, args.results_dir),
+                _agreement_command(args.budget, args.results_dir, args.problem),
                 args.live_dir,
                 args.holdout_dir,
                 args.table_dir,
+                args.problem,
             )
             sys.stdout.write(path.read_text())
             return 0

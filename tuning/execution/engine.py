@@ -45,7 +45,6 @@ from tuning.core.errors import RunError, UsageError
 from tuning.core.records import RecordError, RunResult
 from tuning.execution import workdir
 from tuning.execution.loop import last_line
-from tuning.execution.record import TABLES
 from tuning.execution.runner import resolve, resumable
 from tuning.execution.simulate import replay_run
 from tuning.objectives.live import backend
@@ -61,7 +60,8 @@ MODES = ("live", "replay")
 class RunSpec:
     """One (problem, budget, strategy, seed, mode): a task.  ``problem`` is a registered name or a user's module
     (a file by its absolute path, so that a worker on this host finds it); ``mode`` is ``live`` (train) or
-    ``replay`` (answer from the replay table under ``table_root``, absolute; empty: the committed tables)."""
+    ``replay`` (answer from the replay table under ``table_root``, absolute; empty: the problem's own tables,
+    ``record.default_tables``)."""
 
     strategy: str
     budget: str
@@ -131,7 +131,9 @@ def run_remote(spec: RunSpec, results_dir: str, fresh: bool = False, threads: in
     try:
         strategy, budget = resolve(spec.strategy, spec.budget, spec.seed, spec.problem)
         if spec.mode == "replay":
-            result = replay_run(strategy.name, budget, spec.seed, Path(spec.table_root or TABLES))
+            result = replay_run(
+                strategy.name, budget, spec.seed, Path(spec.table_root) if spec.table_root else None, spec.problem
+            )
         else:
             folder = local_work_path(spec, Path(results_dir))
             with resumable(strategy, budget, spec.seed, folder, fresh, problem=spec.problem) as (result, work):

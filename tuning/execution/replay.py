@@ -17,13 +17,20 @@ from pathlib import Path
 
 from threadpoolctl import threadpool_limits
 
-from tuning import strategies
+from tuning import problems, strategies
 from tuning.core.errors import UsageError
 from tuning.execution.engine import RunFailed, RunSpec, make_engine
-from tuning.execution.record import LOCAL_TABLES, TABLES, live_configs
-from tuning.execution.runner import live_only_reason, resolve
-from tuning.execution.simulate import SURROGATE_FILE, describe_table, load, recordings_of, replayable
-from tuning.problems.mnist_mlp import BUDGETS, PROBLEM, SPACE
+from tuning.execution.record import LOCAL_TABLES, default_tables, live_configs
+from tuning.execution.runner import as_problem, live_only_reason, resolve
+from tuning.execution.simulate import (
+    SURROGATE_FILE,
+    describe_table,
+    load,
+    problem_option,
+    recordings_of,
+    replayable,
+    table_root_of,
+)
 from tuning.results import (
     LOCAL_RESULTS,
     REFERENCE_RESULTS,
@@ -52,47 +59,55 @@ class Fitted:
 
 def fit(
     budget_name: str,
-    table_root: Path = LOCAL_TABLES,
+    table_root: Path | None = LOCAL_TABLES,
     live_dir: Path = REFERENCE_RESULTS,
     models: Sequence[str] | None = None,
+    problem: str = problems.DEFAULT,
 ) -> Fitted:
     """Cross-validate every candidate model, keep the best, hold out each strategy's configurations;
-    write ``surrogate.json`` and ``SURROGATE.md`` beside the table."""
+    write ``surrogate.json`` and ``SURROGATE.md`` beside the table (``table_root`` None: the problem's own
+    tables on this machine, where ``tuning record`` put them)."""
     from tuning.objectives.replay import validate
     from tuning.objectives.replay.surrogate import ERRORS, MODELS
 
-    if budget_name not in BUDGETS:
-        raise UsageError(f"unknown budget {budget_name!r}; choose from {', '.join(BUDGETS)}")
+    chosen = as_problem(problem)
+    chosen.check()
+    budgets = chosen.budgets()
+    if budget_name not in budgets:
+        raise UsageError(f"unknown budget {budget_name!r}; choose from {', '.join(budgets)}")
     unknown = [m for m in models or () if m not in MODELS]
     if unknown:
         raise UsageError(f"unknown surrogate model {', '.join(unknown)}; choose from {', '.join(MODELS)}")
-    budget = BUDGETS[budget_name]
-    directory, recordings = recordings_of(budget, table_root)
+    budget, space = budgets[budget_name], chosen.space
+    root = table_root if table_root is not None else default_tables(chosen, reading=False)
+    directory, recordings = recordings_of(budget, root, problem)
     if len({r.key for r in recordings}) < 2:
         raise UsageError(f"the table in {directory} holds one configuration: a surrogate needs at least two")
     tried: dict[str, set[str]] = {}
-    for key, (_, names) in live_configs(live_dir, budget, SPACE).items():
+    for key, (_, names) in live_configs(live_dir, budget, space, chosen.name).items():
         for name in names:
             tried.setdefault(name, set()).add(key)
     with threadpool_limits(limits=1):  # see replay_run
-        candidates = validate.compare(recordings, SPACE, models or MODELS)
-        chosen = validate.best(candidates)
-        searches = {error: validate.best_of(recordings, SPACE, chosen, error) for error in ERRORS}
+        candidates = validate.compare(recordings, space, models or MODELS)
+        kept = validate.best(candidates)
+        searches = {error: validate.best_of(recordings, space, kept, error) for error in ERRORS}
         error = validate.best_error(searches)
         per_strategy = {
-            name: validate.hold_out(recordings, keys, chosen, SPACE)
+            name: validate.hold_out(recordings, keys, kept, space)
             for name, keys in sorted(tried.items())
             if name in strategies.names() and not live_only_reason(strategies.get(name))
         }
     summary = describe_table(recordings)
-    command = f"python -m tuning fit --budget {budget.name}" + (f" --models {','.join(models)}" if models else "")
-    report = validate.markdown(budget.name, summary, candidates, chosen, per_strategy, command, searches, error)
+    command = f"python -m tuning fit{problem_option(problem)} --budget {budget.name}" + (
+        f" --models {','.join(models)}" if models else ""
+    )
+    report = validate.markdown(budget.name, summary, candidates, kept, per_strategy, command, searches, error)
     write_atomic(
         directory / SURROGATE_FILE,
         {
             "kind": "surrogate",
             "budget": budget.name,
-            "model": chosen,
+            "model": kept,
             "error": error,
             "table": summary,
             "searches": {e: [b.to_json() for b in found] for e, found in searches.items()},
@@ -101,7 +116,7 @@ def fit(
         },
     )
     (directory / SURROGATE_REPORT).write_text(report)
-    return Fitted(directory, chosen, report, error)
+    return Fitted(directory, kept, report, error)
 
 
 # -- tuning replay ---------------------------------------------------------------
@@ -112,24 +127,29 @@ def replay(
     seeds: Sequence[int],
     names: Sequence[str] | None = None,
     results_dir: Path = LOCAL_RESULTS,
-    table_root: Path = TABLES,
+    table_root: Path | None = None,
     workers: int = 1,
     progress: Callable[[str], None] | None = None,
     scheduler: str | None = None,
+    problem: str = problems.DEFAULT,
 ) -> Path:
     """The whole of ``tuning replay``: every (strategy, seed), into the one runs file
     ``<results_dir>/<problem>/replay/<budget>/runs.jsonl.gz`` (replacing those strategies' and seeds' lines, keeping
     the others); return its path.  The file is written once, when every replay is done: never half of it."""
-    if budget_name not in BUDGETS:
-        raise UsageError(f"unknown budget {budget_name!r}; choose from {', '.join(BUDGETS)}")
+    target = as_problem(problem)
+    target.check()
+    budgets = target.budgets()
+    if budget_name not in budgets:
+        raise UsageError(f"unknown budget {budget_name!r}; choose from {', '.join(budgets)}")
     if workers < 1:
         raise UsageError(f"--workers must be an integer >= 1, got {workers}")
-    budget = BUDGETS[budget_name]
+    budget = budgets[budget_name]
     chosen = replayable(names)
     for name in chosen:
-        resolve(name, budget.name, 0)  # an unavailable strategy is refused before anything runs
-    load(budget.name, Path(table_root))  # a missing or stale table is refused before anything runs
-    out = replay_dir(results_dir, PROBLEM.name, budget.name)
+        resolve(name, budget.name, 0, problem)  # an unavailable strategy is refused before anything runs
+    root = table_root_of(target, table_root)
+    load(budget.name, root, problem)  # a missing or stale table is refused before anything runs
+    out = replay_dir(results_dir, target.name, budget.name)
     ensure_writable(out)
     path = out / RUNS_FILE
     try:
@@ -137,7 +157,7 @@ def replay(
     except ResultError as e:
         raise UsageError(f"{e}: move it aside or delete it to replay afresh") from None
     specs = [
-        RunSpec(name, budget.name, seed, PROBLEM.name, mode="replay", table_root=str(Path(table_root).resolve()))
+        RunSpec(name, budget.name, seed, problem, mode="replay", table_root=str(root.resolve()))
         for name in chosen
         for seed in seeds
     ]

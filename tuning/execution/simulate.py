@@ -24,15 +24,15 @@ from typing import Any
 
 from sklearn.exceptions import ConvergenceWarning
 
-from tuning import strategies
+from tuning import problems, strategies
 from tuning.core.budget import Budget
 from tuning.core.errors import UsageError
 from tuning.core.records import RunResult
-from tuning.execution.record import TABLES
-from tuning.execution.runner import LIVE_ONLY_NOTE, execute, live_only_reason, resolve
+from tuning.execution.record import default_tables
+from tuning.execution.runner import LIVE_ONLY_NOTE, as_problem, execute, live_only_reason, resolve
 from tuning.objectives.replay import table as replay_table
 from tuning.objectives.replay.objective import ReplayObjective
-from tuning.problems.mnist_mlp import BUDGETS, PROBLEM, SPACE
+from tuning.problems.base import Problem
 from tuning.results import ResultError, read_json
 
 SURROGATE_FILE = "surrogate.json"
@@ -43,17 +43,33 @@ def live_only() -> dict[str, str]:
     return {n: LIVE_ONLY_NOTE for n in strategies.names() if live_only_reason(strategies.get(n))}
 
 
-def recordings_of(budget: Budget, table_root: Path) -> tuple[Path, list[Any]]:
+def problem_option(problem: str | Problem) -> str:
+    """`` --problem X`` for a command a refusal names (nothing for the seed problem, the default)."""
+    reference = problem if isinstance(problem, str) else problem.name
+    return "" if reference == problems.DEFAULT else f" --problem {reference}"
+
+
+def recordings_of(
+    budget: Budget, table_root: Path, problem: str | Problem = problems.DEFAULT
+) -> tuple[Path, list[Any]]:
+    """The problem's table of ``budget`` under ``table_root`` (``UsageError`` naming ``tuning record`` when there is
+    none: a problem is replayable only where its table exists)."""
     directory = Path(table_root) / budget.name
     try:
-        recordings = replay_table.read_table(directory, budget, SPACE)
+        recordings = replay_table.read_table(directory, budget, as_problem(problem).space)
     except replay_table.TableError as e:
         raise UsageError(str(e)) from None
     if not recordings:
         raise UsageError(
-            f"no replay table in {directory}; record one with: tuning record --budget {budget.name} --configs N --seeds K"
+            f"no replay table in {directory}; record one with: tuning record{problem_option(problem)} "
+            f"--budget {budget.name} --configs N --seeds K"
         )
     return directory, recordings
+
+
+def table_root_of(problem: str | Problem, table_root: Path | str | None) -> Path:
+    """``table_root`` as given, or the problem's own tables to read (``record.default_tables``)."""
+    return Path(table_root) if table_root else default_tables(as_problem(problem), reading=True)
 
 
 def describe_table(recordings: Sequence[Any]) -> dict[str, Any]:
@@ -84,36 +100,38 @@ def describe_table(recordings: Sequence[Any]) -> dict[str, Any]:
     }
 
 
-def load(budget_name: str, table_root: Path) -> tuple[Any, dict[str, Any]]:
-    """(surrogate, its provenance) for a budget: the table refitted with the model ``tuning fit`` kept
+def load(budget_name: str, table_root: Path, problem: str = problems.DEFAULT) -> tuple[Any, dict[str, Any]]:
+    """(surrogate, its provenance) for a problem's budget: the table refitted with the model ``tuning fit`` kept
     (once per process while the table's files stay as they are)."""
     directory = Path(table_root) / budget_name
     stamps = tuple(
         (p.stat().st_mtime_ns, p.stat().st_size) if p.exists() else None
         for p in (directory / replay_table.SEALED, directory / replay_table.PENDING, directory / SURROGATE_FILE)
     )
-    return _load(budget_name, Path(table_root), stamps)
+    return _load(budget_name, Path(table_root), stamps, problem)
 
 
 @functools.lru_cache(maxsize=2)
-def _load(budget_name: str, table_root: Path, stamps: tuple[Any, ...]) -> tuple[Any, dict[str, Any]]:
+def _load(
+    budget_name: str, table_root: Path, stamps: tuple[Any, ...], problem: str = problems.DEFAULT
+) -> tuple[Any, dict[str, Any]]:
     from tuning.objectives.replay.surrogate import Surrogate
 
-    budget = BUDGETS[budget_name]
-    directory, recordings = recordings_of(budget, table_root)
+    chosen = as_problem(problem)
+    budget = chosen.budget(budget_name)
+    directory, recordings = recordings_of(budget, table_root, problem)
     fitted_path = directory / SURROGATE_FILE
+    fit_command = f"tuning fit{problem_option(problem)} --budget {budget.name}"
     try:
         fitted = read_json(fitted_path)
     except ResultError:
         raise UsageError(
-            f"{fitted_path} is missing or unreadable: validate the table first with: tuning fit --budget {budget.name}"
+            f"{fitted_path} is missing or unreadable: validate the table first with: {fit_command}"
         ) from None
     summary = describe_table(recordings)
     if fitted.get("table", {}).get("digest") != summary["digest"]:
-        raise UsageError(
-            f"the table in {directory} changed since its surrogate was validated; run: tuning fit --budget {budget.name}"
-        )
-    surrogate = Surrogate(recordings, SPACE, fitted["model"], fitted.get("error", "none"))
+        raise UsageError(f"the table in {directory} changed since its surrogate was validated; run: {fit_command}")
+    surrogate = Surrogate(recordings, chosen.space, fitted["model"], fitted.get("error", "none"))
     provenance = {
         "table": str(directory / replay_table.SEALED),
         "table_summary": summary,
@@ -139,11 +157,20 @@ def _environment() -> dict[str, Any]:
     return environment()
 
 
-def replay_run(strategy_name: str, budget: Budget, seed: int, table_root: Path = TABLES) -> RunResult:
-    """One strategy, one seed, against the budget's surrogate; the result marked as a replay."""
-    strategy, budget = resolve(strategy_name, budget.name, seed)
-    surrogate, provenance = load(budget.name, Path(table_root))
-    objective = ReplayObjective(surrogate, budget, seed, SPACE)
+def replay_run(
+    strategy_name: str,
+    budget: Budget,
+    seed: int,
+    table_root: Path | None = None,
+    problem: str = problems.DEFAULT,
+) -> RunResult:
+    """One strategy, one seed, against the problem's surrogate of the budget (``table_root`` None: the problem's
+    own tables); the result marked as a replay."""
+    strategy, budget = resolve(strategy_name, budget.name, seed, problem)
+    chosen = as_problem(problem)
+    surrogate, provenance = load(budget.name, table_root_of(chosen, table_root), problem)
+    dataset = "MNIST" if chosen.name == problems.DEFAULT else chosen.name
+    objective = ReplayObjective(surrogate, budget, seed, chosen.space, dataset=dataset)
     # One BLAS/OpenMP thread: the same numbers in every process, and the Gaussian process's many
     # tiny solves (and the surrogate's fits) run twice as fast as with threads that wait on each other.
     env = {**_environment(), "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")}
@@ -151,7 +178,7 @@ def replay_run(strategy_name: str, budget: Budget, seed: int, table_root: Path =
         # The Gaussian process's fit warns when a length scale reaches its bound: once per guided trial,
         # thousands of lines over a replay, and nothing a user of the oracle can act on.
         warnings.simplefilter("ignore", ConvergenceWarning)
-        result = execute(strategy, budget, seed, objective, PROBLEM, persist=False, env=env, clock=objective.clock)
+        result = execute(strategy, budget, seed, objective, chosen, persist=False, env=env, clock=objective.clock)
     decision = max(0.0, result.wall_clock_seconds - objective.simulated_seconds)
     result.mode = "replay"
     result.replay = {

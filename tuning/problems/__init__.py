@@ -55,6 +55,11 @@ def get(reference: str) -> Problem:
     )
 
 
+def portable(reference: str) -> str:
+    """``reference`` as another process names it: a user's file by its absolute path, anything else as it is."""
+    return str(Path(reference).resolve()) if reference.endswith(".py") or "/" in reference else reference
+
+
 @functools.cache
 def _builtin(name: str) -> Problem:
     problem = importlib.import_module(BUILTIN[name]).PROBLEM

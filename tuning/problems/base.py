@@ -31,7 +31,9 @@ class Problem(ABC):
     space: SearchSpace
     protocols: dict[str, TrainingProtocol]
     capabilities: frozenset[str] = frozenset()  # what its live objective offers beyond plain training
-    replayable: bool = False  # whether it can be recorded into a replay table and replayed
+    # Whether a replay table of it is committed (``tuning problems`` lists replay for it).  Any problem can be
+    # recorded (``tuning record --problem``) and is replayed wherever its table exists (``execution.simulate``).
+    replayable: bool = False
 
     def budget_names(self) -> list[str]:
         return [name for name in SEARCH if name in self.protocols]

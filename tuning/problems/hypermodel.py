@@ -241,8 +241,6 @@ class HyperModelProblem(Problem):
             raise UsageError(
                 f"problem {self.name!r} trains with the optimizer its build_model compiles: no training variant {training!r}"
             )
-        if curves:
-            raise UsageError(f"problem {self.name!r}: recording learning curves for a replay table is not offered yet")
         data = self.data
         n_rows = len(data.x_train)
         val_start = n_rows - max(1, int(n_rows * VALIDATION_SPLIT))
@@ -270,7 +268,14 @@ class HyperModelProblem(Problem):
         backend.make_deterministic()
         backend.enable_compilation_cache()
         return HyperModelObjective(
-            self.build_model, self.hyperparameters, self.space, split, seed, TrialWeights(weights_dir), self.batch_size
+            self.build_model,
+            self.hyperparameters,
+            self.space,
+            split,
+            seed,
+            TrialWeights(weights_dir),
+            self.batch_size,
+            curves=curves,
         )
 
     def provenance(self) -> dict[str, Any]:

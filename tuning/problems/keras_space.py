@@ -123,6 +123,14 @@ class KerasTunerSpace:
                 raise SpaceError(f"{name}={config[name]!r}: must be {known[name].allowed()}")
         return config
 
+    def log_sampled(self) -> set[str]:
+        """Hyperparameters Keras Tuner samples on a log scale (an ``Int`` keeps no such flag in the core view)."""
+        return {hp.name for hp in self._hps if getattr(hp, "sampling", None) == "log"}
+
+    def conditional(self) -> set[str]:
+        """Hyperparameters inside a conditional scope: those that can be inactive."""
+        return {hp.name for hp in self._hps if hp.conditions}
+
     def key(self, config: Mapping[str, Any]) -> str:
         return ",".join(f"{name}={value_text(config[name])}" for name in self.active_names(config))
 

@@ -30,6 +30,7 @@ import numpy as np
 from tuning.core.records import TrialRecord
 from tuning.core.space import Config, SearchSpace
 from tuning.objectives.base import EpochReport
+from tuning.objectives.live.curves import LearningCurves
 from tuning.objectives.live.data import Split
 from tuning.objectives.live.train import EpochTimer, begin_trial, clear_session, fit_epochs, trial_record
 from tuning.objectives.live.weights import TrialWeights
@@ -79,18 +80,32 @@ def loss(model: keras.Model, outputs: np.ndarray, y: np.ndarray) -> float | None
         return None
 
 
-class PredictionValidation(keras.callbacks.Callback):
-    """Scores the model after every epoch on the validation data; keeps accuracy and seconds per epoch."""
+def scores(model: keras.Model, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """(loss, accuracy) of the model's predictions for ``x``; the loss is NaN where it cannot be computed."""
+    outputs = predictions(model, x)
+    value = loss(model, outputs, y)
+    return (float("nan") if value is None else value), accuracy(outputs, y)
 
-    def __init__(self, x: np.ndarray, y: np.ndarray) -> None:
+
+class PredictionValidation(keras.callbacks.Callback):
+    """Scores the model after every epoch on the validation data; keeps accuracy and seconds per epoch, and with
+    ``losses`` the loss too (a replay table's learning curves keep it; a live trial does not need it)."""
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, losses: bool = False) -> None:
         super().__init__()
-        self.x, self.y = x, y
+        self.x, self.y, self.losses = x, y, losses
         self.accuracy: list[float] = []
+        self.loss: list[float] = []
         self.seconds: list[float] = []
 
     def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
         started = time.perf_counter()
-        self.accuracy.append(accuracy(predictions(self.model, self.x), self.y))
+        if self.losses:
+            value, correct = scores(self.model, self.x, self.y)
+            self.loss.append(value)
+        else:
+            correct = accuracy(predictions(self.model, self.x), self.y)
+        self.accuracy.append(correct)
         self.seconds.append(time.perf_counter() - started)
 
 
@@ -108,6 +123,7 @@ class HyperModelObjective:
         seed: int,
         weights: TrialWeights | None = None,
         batch_size: int = 32,
+        curves: bool = False,
     ) -> None:
         self.build_fn = build
         self.hyperparameters = hyperparameters  # config -> a Keras Tuner HyperParameters holding its values
@@ -116,6 +132,7 @@ class HyperModelObjective:
         self.seed = seed
         self.weights = weights if weights is not None else TrialWeights()
         self.batch_size = batch_size
+        self.curves = curves  # also record per-epoch learning curves in extra["curves"] (a replay table's recording)
 
     def build(self, config: Config, seed: int) -> keras.Model:
         with keras_draws_from(seed):
@@ -133,13 +150,19 @@ class HyperModelObjective:
         started = time.perf_counter()
         model = begin_trial(self.seed, trial_id, lambda seed: self.build(config, seed), self.weights, resume_from)
         timer = EpochTimer()
-        validation = PredictionValidation(self.split.x_val, self.split.y_val)
+        validation = PredictionValidation(self.split.x_val, self.split.y_val, losses=self.curves)
+        curves = (
+            [LearningCurves(timer.seconds, validation, lambda m: scores(m, self.split.x_test, self.split.y_test))]
+            if self.curves
+            else []
+        )
         batch_size = int(config.get(BATCH_SIZE_NAME, self.batch_size))
-        fit_epochs(model, self.split, batch_size, epochs, initial_epoch, timer, validation, report=report)
+        fit_epochs(model, self.split, batch_size, epochs, initial_epoch, timer, validation, curves, report=report)
         self.weights.put(trial_id, model.get_weights())
-        seconds = time.perf_counter() - started
+        seconds = time.perf_counter() - started - sum(c.test_seconds for c in curves)
+        extra = {"curves": curves[0].epochs} if curves else {}
         return trial_record(
-            trial_id, config, validation, timer, initial_epoch, resume_from, seconds, len(self.split.x_train)
+            trial_id, config, validation, timer, initial_epoch, resume_from, seconds, len(self.split.x_train), extra
         )
 
     def test(self, trial_id: str, config: Config) -> tuple[float, float]:
@@ -149,9 +172,7 @@ class HyperModelObjective:
         clear_session()
         model = self.build(config, 0)
         model.set_weights(self.weights.get(trial_id))
-        outputs = predictions(model, self.split.x_test)
-        value = loss(model, outputs, self.split.y_test)
-        return (float("nan") if value is None else value), accuracy(outputs, self.split.y_test)
+        return scores(model, self.split.x_test, self.split.y_test)
 
     def data(self) -> dict[str, Any]:
         return self.split.to_json()

@@ -257,7 +257,7 @@ class KerasObjective:
         validation = EpochValidation(self.split.x_val, self.split.y_val, self.space.hidden_activation)
         extra_callbacks = self.callbacks() if self.callbacks else []
         curves = (
-            [LearningCurves(timer.seconds, validation, self.split.x_test, self.split.y_test)] if self.curves else []
+            [LearningCurves(timer.seconds, validation, self._test_score(validation.activation))] if self.curves else []
         )
         fit_epochs(
             model,
@@ -278,6 +278,10 @@ class KerasObjective:
         return trial_record(
             trial_id, config, validation, timer, initial_epoch, resume_from, seconds, len(self.split.x_train), extra
         )
+
+    def _test_score(self, activation: str) -> Callable[[keras.Model], tuple[float, float]]:
+        """A learning curve's test scoring: the model's weights of that moment, in numpy, as ``test`` scores."""
+        return lambda model: score(model.get_weights(), self.split.x_test, self.split.y_test, activation)
 
     def test(self, trial_id: str, config: Config) -> tuple[float, float]:
         """(test loss, test accuracy) of a trained trial's final weights on the 10,000 test images."""

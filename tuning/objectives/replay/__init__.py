@@ -2,8 +2,8 @@
 
 Tabular and surrogate benchmarks (LCBench, NAS-Bench-201, YAHPO Gym,
 JAHS-Bench-201, Syne Tune's blackbox repository) answer a configuration from
-recorded runs; this is that for the Keras Tuner MNIST space, built from our
-own live runs.  ``table`` is the recorded table (one line per configuration
+recorded runs; this is that for any problem's space (the seed's Keras Tuner
+MNIST space, or a user's), built from our own live runs.  ``table`` is the recorded table (one line per configuration
 and seed) and its files; ``surrogate`` predicts any configuration's curves
 from it, with seed noise drawn from the recorded spread; ``validate`` says
 how far to trust it (``SURROGATE.md``); ``objective`` is the

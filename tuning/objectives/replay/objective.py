@@ -24,7 +24,7 @@ import numpy as np
 
 from tuning.core.budget import Budget
 from tuning.core.records import TrialRecord
-from tuning.core.space import Config, Space
+from tuning.core.space import Config, SearchSpace
 from tuning.objectives.base import EpochReport
 from tuning.objectives.replay.surrogate import Curve, Surrogate
 
@@ -33,10 +33,17 @@ class ReplayObjective:
     capabilities: frozenset[str] = frozenset()  # recorded curves cannot answer a change to training itself
 
     def __init__(
-        self, surrogate: Surrogate, budget: Budget, seed: int, space: Space, provenance: dict[str, Any] | None = None
+        self,
+        surrogate: Surrogate,
+        budget: Budget,
+        seed: int,
+        space: SearchSpace,
+        provenance: dict[str, Any] | None = None,
+        dataset: str = "MNIST",
     ) -> None:
         self.surrogate, self.budget, self.seed, self.space = surrogate, budget, seed, space
         self.provenance = provenance or {}
+        self.dataset = dataset  # what the recorded trials trained on, as a result's split names it
         self.curves: dict[str, Curve] = {}  # trial id -> the curve it drew (or continued)
         self.reached: dict[str, int] = {}  # trial id -> epochs reached
         self.simulated_seconds = 0.0
@@ -102,7 +109,7 @@ class ReplayObjective:
 
     def data(self) -> dict[str, Any]:
         return {
-            "dataset": "MNIST, replayed",
+            "dataset": f"{self.dataset}, replayed",
             "source": "recorded learning curves and a surrogate fitted to them (see replay)",
             "n_train": self.budget.n_train,
             "n_val": self.budget.n_val,

@@ -40,7 +40,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from tuning.core.space import Config, Space
+from tuning.core.space import Choice, Config, Float, SearchSpace, Space
 from tuning.objectives.replay.table import Recording
 
 NEIGHBOURS = 5
@@ -72,9 +72,12 @@ MODELS: dict[str, Callable[[int], Any]] = {  # name -> (configurations to fit) -
 DEFAULT_MODEL = "forest"
 
 
-def features(configs: Sequence[Config], space: Space) -> np.ndarray:
-    """One row per configuration: depth, every width (0 when inactive), log10 learning rate, the optimizer
-    one-hot, and the log10 of the parameter count (what the seconds follow)."""
+def features(configs: Sequence[Config], space: SearchSpace) -> np.ndarray:
+    """One row per configuration: for the seed's dense-stack space (``Space``) depth, every width (0 when
+    inactive), log10 learning rate, the optimizer one-hot, and the log10 of the parameter count (what the
+    seconds follow); for any other space the generic encoding (``generic_features``)."""
+    if not isinstance(space, Space):
+        return generic_features(configs, space)
     rows = []
     for config in configs:
         widths = space.widths(config)
@@ -88,6 +91,52 @@ def features(configs: Sequence[Config], space: Space) -> np.ndarray:
             ]
         )
     return np.asarray(rows, dtype=float)
+
+
+def generic_features(configs: Sequence[Config], space: SearchSpace) -> np.ndarray:
+    """One row per configuration of any space, one block per hyperparameter in ``params()`` order: a number
+    scaled to [0, 1] over its range (on a log scale where it is log-sampled, so that a decade counts alike
+    wherever it lies), a boolean as 0/1, a choice one-hot (its options are names, not magnitudes); and, for one
+    that a conditional scope can switch off, an indicator of being active, its block 0 while inactive (a
+    forest then tells "inactive" from "the lowest value").  Nothing here knows the model's architecture."""
+    logs = _log_sampled(space)
+    conditional = _conditional(space)
+    rows = []
+    for config in configs:
+        row: list[float] = []
+        for param in space.params():
+            active = param.name in config
+            value = config.get(param.name)
+            if isinstance(param, Choice) and set(param.options) == {False, True}:
+                row.append(float(active and bool(value)))
+            elif isinstance(param, Choice):
+                row.extend(float(active and type(value) is type(o) and value == o) for o in param.options)
+            else:
+                row.append(_scaled(float(value), param.low, param.high, param.name in logs) if active else 0.0)
+            if param.name in conditional:
+                row.append(float(active))
+        rows.append(row)
+    return np.asarray(rows, dtype=float).reshape(len(rows), -1)
+
+
+def _scaled(value: float, low: float, high: float, log: bool) -> float:
+    if log:
+        value, low, high = np.log(value), np.log(low), np.log(high)
+    return 0.0 if high == low else float((value - low) / (high - low))
+
+
+def _log_sampled(space: SearchSpace) -> set[str]:
+    """Names of the log-sampled hyperparameters: a ``Float(log=True)``, or what the space says it samples on a
+    log scale (a Keras Tuner ``Int(sampling="log")``, which the core ``Int`` does not carry)."""
+    names = {p.name for p in space.params() if isinstance(p, Float) and p.log}
+    said = getattr(space, "log_sampled", None)
+    return names | (set(said()) if callable(said) else set())
+
+
+def _conditional(space: SearchSpace) -> set[str]:
+    """Names of the hyperparameters a conditional scope can switch off (every one, if the space cannot say)."""
+    said = getattr(space, "conditional", None)
+    return set(said()) if callable(said) else {p.name for p in space.params()}
 
 
 @dataclass(frozen=True)
@@ -153,7 +202,11 @@ class Surrogate:
     """Fitted to ``recordings`` (one budget's table) with the model ``model`` (a ``MODELS`` name)."""
 
     def __init__(
-        self, recordings: Sequence[Recording], space: Space, model: str = DEFAULT_MODEL, error: str = DEFAULT_ERROR
+        self,
+        recordings: Sequence[Recording],
+        space: SearchSpace,
+        model: str = DEFAULT_MODEL,
+        error: str = DEFAULT_ERROR,
     ) -> None:
         if model not in MODELS:
             raise ValueError(f"no surrogate model {model!r}; known: {', '.join(MODELS)}")

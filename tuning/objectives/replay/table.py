@@ -33,7 +33,7 @@ import numpy as np
 
 from tuning.core.budget import Budget
 from tuning.core.records import is_number
-from tuning.core.space import Config, Space, SpaceError
+from tuning.core.space import Config, SearchSpace, SpaceError
 
 TABLE_FORMAT = 1
 SEALED = "table.jsonl.gz"
@@ -93,7 +93,7 @@ class Recording:
         }
 
     @classmethod
-    def from_json(cls, data: Any, where: str, space: Space) -> Recording:
+    def from_json(cls, data: Any, where: str, space: SearchSpace) -> Recording:
         if not isinstance(data, dict):
             raise TableError(f"{where}: not a JSON object")
         if data.get("format") != TABLE_FORMAT:
@@ -151,7 +151,7 @@ def _lines(path: Path, tolerate_torn_tail: bool) -> Iterator[tuple[str, Any]]:
             raise TableError(f"{path}:{number}: not JSON ({e.msg})") from None
 
 
-def read_table(directory: Path, budget: Budget, space: Space) -> list[Recording]:
+def read_table(directory: Path, budget: Budget, space: SearchSpace) -> list[Recording]:
     """Every recording under ``directory`` (sealed, then pending), the first of each (configuration, seed).
 
     ``TableError`` when a line is malformed or was recorded under another protocol than ``budget``'s."""
@@ -215,7 +215,7 @@ def append(directory: Path, recording: Recording) -> None:
         os.fsync(f.fileno())
 
 
-def seal(directory: Path, budget: Budget, space: Space) -> int:
+def seal(directory: Path, budget: Budget, space: SearchSpace) -> int:
     """Fold the pending lines into the sealed table (atomically, sorted, reproducible bytes); return its size."""
     directory = Path(directory)
     pending = directory / PENDING

@@ -37,7 +37,7 @@ from sklearn.model_selection import GroupKFold
 from tabulate import tabulate
 
 from tuning.core.points import points
-from tuning.core.space import Space
+from tuning.core.space import SearchSpace
 from tuning.objectives.replay.surrogate import MODELS, Surrogate
 from tuning.objectives.replay.table import Recording
 
@@ -148,7 +148,7 @@ def figures(predicted: Sequence[Surrogate], held_out: Sequence[Mapping[str, list
     )
 
 
-def cross_validate(recordings: Sequence[Recording], model: str, space: Space, folds: int = FOLDS) -> Figures:
+def cross_validate(recordings: Sequence[Recording], model: str, space: SearchSpace, folds: int = FOLDS) -> Figures:
     """Grouped k-fold: each fold's configurations (every seed of them) held out of the fit."""
     groups = _grouped(recordings)
     keys = list(groups)
@@ -163,7 +163,7 @@ def cross_validate(recordings: Sequence[Recording], model: str, space: Space, fo
     return figures(surrogates, held)
 
 
-def hold_out(recordings: Sequence[Recording], keys: set[str], model: str, space: Space) -> Figures | None:
+def hold_out(recordings: Sequence[Recording], keys: set[str], model: str, space: SearchSpace) -> Figures | None:
     """Fit on every configuration not in ``keys``; figures on those in ``keys`` (None when none are recorded)."""
     groups = _grouped(recordings)
     held = {k: g for k, g in groups.items() if k in keys}
@@ -173,7 +173,7 @@ def hold_out(recordings: Sequence[Recording], keys: set[str], model: str, space:
     return figures([Surrogate(train, space, model)], [held])
 
 
-def compare(recordings: Sequence[Recording], space: Space, models: Iterable[str] = MODELS) -> dict[str, Figures]:
+def compare(recordings: Sequence[Recording], space: SearchSpace, models: Iterable[str] = MODELS) -> dict[str, Figures]:
     return {model: cross_validate(recordings, model, space) for model in models}
 
 
@@ -336,7 +336,7 @@ def _best_test(values: np.ndarray) -> float:
 
 def best_of(
     recordings: Sequence[Recording],
-    space: Space,
+    space: SearchSpace,
     model: str,
     error: str,
     sizes: Sequence[int] = SEARCH_SIZES,
