@@ -526,7 +526,7 @@ def _gate(directory: list[Path], baseline: Path, write: bool) -> int:
     )
     print(
         f"\n{len(failed)} regression(s) in {len(checks)} checks; tolerances: test accuracy -{gate.ACCURACY_TOLERANCE}, "
-        f"cost x{gate.SPEED_TOLERANCE} (cost = wall-clock x calibration samples/s"
+        f"cost x{gate.SPEED_TOLERANCE} (cost = wall-clock x the samples/s of the bench's training steps"
         f"{f', the least of {len(directory)} benches' if len(directory) > 1 else ''})"
     )
     if explanation:
