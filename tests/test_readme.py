@@ -14,7 +14,7 @@ import pytest
 
 from tuning.cli import _parser
 from tuning.problems.mnist_mlp import BUDGETS
-from tuning.report.headline import BEGIN, END, headline
+from tuning.report.headline import BEGIN, END, headline, markers
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -82,3 +82,12 @@ def test_the_answer_is_what_the_committed_results_give(capsys: pytest.CaptureFix
     """Regenerate with `python -m tuning.report.headline results` between the README's headline markers."""
     stated = README.split(BEGIN, 1)[1].split(END, 1)[0].strip()
     assert stated == headline(ROOT / "results").strip()
+
+
+@pytest.mark.parametrize("budget", ["paper"])
+def test_the_answer_at_another_budget_is_what_its_committed_results_give(budget: str) -> None:
+    """`python -m tuning.report.headline results --budget paper --verdict-only` between that budget's markers."""
+    begin, end = markers(budget)
+    assert begin in README and end in README, f"the README holds no {budget} headline between {begin} and {end}"
+    stated = README.split(begin, 1)[1].split(end, 1)[0].strip()
+    assert stated == headline(ROOT / "results", budget, table=False).strip()

@@ -23,6 +23,13 @@ PROBLEM = "mnist-mlp"
 BEGIN, END = "<!-- headline: begin -->", "<!-- headline: end -->"  # where the README holds it
 
 
+def markers(budget: str = BUDGET) -> tuple[str, str]:
+    """Where the README holds the headline of ``budget``: the default budget's markers name none."""
+    if budget == BUDGET:
+        return BEGIN, END
+    return f"<!-- headline {budget}: begin -->", f"<!-- headline {budget}: end -->"
+
+
 def _p(p: float | None) -> str:
     return "n/a" if p is None else f"{p:.2g}" if p >= 0.001 else "< 0.001"
 
@@ -94,8 +101,9 @@ def verdict(section: Section) -> str:
     return " ".join(out)
 
 
-def headline(directory: Path, budget: str = BUDGET, problem: str = PROBLEM) -> str:
-    """The summary table (Markdown) of ``problem``'s live runs under ``directory`` at ``budget``, and its verdict."""
+def headline(directory: Path, budget: str = BUDGET, problem: str = PROBLEM, table: bool = True) -> str:
+    """The summary table (Markdown) of ``problem``'s live runs under ``directory`` at ``budget``, and its verdict
+    (the verdict alone without ``table``: a second budget's answer on a front page that has room for one table)."""
     sections = [
         s
         for s in build(directory, warn=lambda _: None)
@@ -104,8 +112,10 @@ def headline(directory: Path, budget: str = BUDGET, problem: str = PROBLEM) -> s
     if not sections:
         raise UsageError(f"no live runs of problem {problem} at the {budget} budget under {directory}")
     section = sections[0]
-    table = summary_table(section.rows)
-    markdown = tabulate(table.rows, table.headers, tablefmt="github", disable_numparse=True, colalign=table.align)
+    if not table:
+        return f"{verdict(section)}\n"
+    summary = summary_table(section.rows)
+    markdown = tabulate(summary.rows, summary.headers, tablefmt="github", disable_numparse=True, colalign=summary.align)
     return f"{markdown}\n\n{verdict(section)}\n"
 
 
@@ -114,9 +124,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("directory", type=Path, help="the result files, e.g. results (the committed reference)")
     parser.add_argument("--budget", default=BUDGET, help=f"default: {BUDGET}")
     parser.add_argument("--problem", default=PROBLEM, help=f"default: {PROBLEM}")
+    parser.add_argument("--verdict-only", action="store_true", help="the paragraph without the summary table")
     args = parser.parse_args(argv)
     try:
-        sys.stdout.write(headline(args.directory, args.budget, args.problem))
+        sys.stdout.write(headline(args.directory, args.budget, args.problem, table=not args.verdict_only))
     except UsageError as e:
         print(f"tuning: error: {e}", file=sys.stderr)
         return 2
