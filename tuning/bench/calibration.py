@@ -1,19 +1,19 @@
-"""The throughput file a bench writes beside its results: this machine's measured speed, the gate's yardstick.
+"""The throughput file a bench writes beside its results: this machine's measured speed, for the report.
 
-Kept apart from ``throughput`` (which trains) so that reading it - the gate
-does, in CI - never imports Keras.
+Kept apart from ``throughput`` (which trains) so that writing it never needs
+Keras.  (The speed gate no longer reads it: it normalises by the bench's own
+training steps, ``tuning.bench.gate``.)
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from tuning.results import write_atomic
 
 THROUGHPUT_FILE = "throughput.json"
-CALIBRATION = "example best 1x448"  # the architecture whose samples/s calibrates the speed gate
+CALIBRATION = "example best 1x448"  # the architecture whose samples/s the file names as the calibration
 
 
 def write_throughput(directory: Path, device: dict[str, Any], measured: list[dict[str, Any]]) -> Path:
@@ -33,13 +33,3 @@ def write_throughput(directory: Path, device: dict[str, Any], measured: list[dic
             "architectures": measured,
         },
     )
-
-
-def read_calibration(directory: Path) -> float:
-    """Calibration samples per second measured in ``directory``'s bench; ``ValueError`` says why not."""
-    path = Path(directory) / THROUGHPUT_FILE
-    try:
-        doc = json.loads(path.read_text())
-        return float(doc["calibration_samples_per_second"])
-    except (OSError, ValueError, KeyError, TypeError) as e:
-        raise ValueError(f"no usable calibration at {path} ({e})") from None
