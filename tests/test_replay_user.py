@@ -146,7 +146,9 @@ def test_replaying_a_users_model_without_a_table_is_refused_in_one_line(
         )
         lines = [line for line in err.splitlines() if line.strip()]
         assert code == 2 and len(lines) == 1 and "Traceback" not in err, err
-        if argv[0] != "agreement":
+        if argv[0] == "agreement":
+            assert f"tuning replay --problem {module} --budget smoke --seeds 0-199" in err
+        else:
             assert (
                 f"no replay table in {empty / 'smoke'}; record one with: tuning record --problem {module.resolve()}"
                 in err

@@ -421,6 +421,7 @@ def _agreement(
         holdout=holdout_dir,
         table_directory=table_root_of(chosen, table_root) / budget_name,
         space=chosen.space,
+        problem_argument=problem,
     )
 
 
