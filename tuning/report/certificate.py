@@ -7,7 +7,12 @@ mean minus replay mean, Welch's 95 % t-interval), the ratio of standard
 deviations (live / replay, a percentile bootstrap interval: the replay's
 seeds are not normal, their lower tail is long), and the coverage of the
 replay's one-seed 95 % interval (the share of held-out live seeds inside it,
-Clopper-Pearson interval).  Across strategies: Kendall's τ between the live
+Clopper-Pearson interval).  Where the replay also ran the held-out seeds
+themselves, the same seeds paired (live minus replay seed by seed, a
+t-interval): the same bias estimated without the luck of which seeds were
+held out, which a replay seed shares with the live seed of that number (the
+same oracle seed proposes the same first configurations); shown beside the
+targets, not judged.  Across strategies: Kendall's τ between the live
 and the replay orders of the mean, and whether the critical-difference
 diagrams agree (the same pairs significantly apart, the same way round, by
 the report's own test: Wilcoxon signed-rank, Holm-corrected), the replay's
@@ -56,6 +61,50 @@ def _r(x: float | None) -> float | None:
 
 
 @dataclass(frozen=True)
+class Paired:
+    """Live minus replay on the same seeds: how far the held-out seeds' own draw explains the unpaired bias."""
+
+    seeds: int
+    live_mean: float
+    replay_mean: float  # the replay on those very seeds
+    bias: float
+    low: float
+    high: float
+    correlation: float  # between a seed's live and replay test accuracy
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "seeds": self.seeds,
+            "live_mean": _r(self.live_mean),
+            "replay_mean": _r(self.replay_mean),
+            "bias": _r(self.bias),
+            "bias_ci": [_r(self.low), _r(self.high)],
+            "correlation": _r(self.correlation),
+        }
+
+
+def paired(replay: Sequence[RunResult], live: Sequence[RunResult]) -> Paired | None:
+    """Live minus replay seed by seed over the live seeds the replay ran too (None: fewer than three)."""
+    answered = {x.seed: x.best.test_accuracy for x in replay}
+    seeds = sorted(x.seed for x in live if x.seed in answered)
+    if len(seeds) < 3:
+        return None
+    given = {x.seed: x.best.test_accuracy for x in live}
+    v, r = resolved([given[s] for s in seeds]), resolved([answered[s] for s in seeds])
+    ci = stats.ttest_1samp(v - r, 0.0).confidence_interval(LEVEL)
+    same = v.std() > 0 and r.std() > 0
+    return Paired(
+        len(seeds),
+        float(v.mean()),
+        float(r.mean()),
+        float((v - r).mean()),
+        float(ci.low),
+        float(ci.high),
+        float(np.corrcoef(v, r)[0, 1]) if same else float("nan"),
+    )
+
+
+@dataclass(frozen=True)
 class Figures:
     """One strategy's figures: live (held out) against replay."""
 
@@ -79,6 +128,7 @@ class Figures:
     coverage_high: float
     replay_recorded: float  # share of the replay's trials answered from recordings
     live_recorded: float | None  # share of the live trials whose configuration the table holds
+    paired: Paired | None = None  # the held-out seeds replayed too: live - replay seed by seed
 
     @property
     def coverage(self) -> float:
@@ -117,6 +167,7 @@ class Figures:
             "coverage_ci": [_r(self.coverage_low), _r(self.coverage_high)],
             "replay_trials_recorded": _r(self.replay_recorded),
             "live_trials_in_table": _r(self.live_recorded),
+            "same_seeds": self.paired.to_json() if self.paired else None,
             "met": self.met(),
         }
 
@@ -167,6 +218,7 @@ def figures(
         float(cover.high),
         recorded / total if total else 0.0,
         float(np.mean([in_table(x) for x in live])) if in_table else None,
+        paired(replay, live),
     )
 
 
@@ -297,7 +349,18 @@ HEADERS = [
     "SD ratio [95% CI]",
     "Live inside replay's one-seed 95% [CI]",
     "Targets",
+    "Same seeds: live − replay pp [95% CI] (replay %)",
 ]
+
+
+def _same_seeds(p: Mapping[str, Any] | None) -> str:
+    if not p:
+        return "n/a (held-out seeds not replayed)"
+    low, high = p["bias_ci"]
+    return (
+        f"{points(p['bias'], signed=True)} [{points(low, signed=True)}, {points(high, signed=True)}] "
+        f"({100 * p['replay_mean']:.2f}, {p['seeds']} seeds)"
+    )
 
 
 def _share(x: float | None) -> str:
@@ -326,6 +389,7 @@ def markdown(cert: Mapping[str, Any]) -> str:
                 f"{f['sd_ratio']:.2f} [{rlow:.2f}, {rhigh:.2f}]",
                 f"{f['inside']}/{f['live_seeds']} [{100 * clow:.0f}, {100 * chigh:.0f} %]",
                 ", ".join(f"{k} {'ok' if v else 'MISSED'}" for k, v in met.items()),
+                _same_seeds(f.get("same_seeds")),
             ]
         )
     c, tau, cd = cert["coverage"], cert["kendall_tau"], cert["cd"]
@@ -336,7 +400,9 @@ def markdown(cert: Mapping[str, Any]) -> str:
         f"±{100 * t['margin']:.2f} pp (bias_ci_in_margin); SD ratio within {t['sd_ratio'][0]}..{t['sd_ratio'][1]}; "
         f"coverage of the replay's one-seed 95 % interval within {100 * t['coverage'][0]:.0f}..{100 * t['coverage'][1]:.0f} % "
         f"over every strategy's held-out seeds pooled; Kendall's τ between the live and replay orders ≥ {t['tau']}; "
-        "the CD diagrams agree.",
+        "the CD diagrams agree.  Same seeds: the replay run on the held-out seeds themselves, live minus replay seed "
+        "by seed (its mean on those seeds in brackets); not a target: it shows how much of the bias is the held-out "
+        "seeds' own draw, which the replay shares.",
         "",
         f"- Coverage, pooled: {c['inside']}/{c['seeds']} = {100 * (c['coverage'] or 0):.1f} % "
         + (f"[{100 * c['ci'][0]:.1f}, {100 * c['ci'][1]:.1f} %]" if c["ci"] else "")
