@@ -406,7 +406,7 @@ def _agreement(
     """Write and return ``<results>/<problem>/replay/<budget>/REPLAY.md`` (and, with held-out live runs,
     ``certificate.json``) from the runs files alone."""
     from tuning import problems
-    from tuning.execution.simulate import live_only, table_root_of
+    from tuning.execution.simulate import live_only, problem_option, table_root_of
     from tuning.report.agreement import write_report
 
     chosen = problems.get(problem)
@@ -421,7 +421,7 @@ def _agreement(
         holdout=holdout_dir,
         table_directory=table_root_of(chosen, table_root) / budget_name,
         space=chosen.space,
-        problem_argument=problem,
+        problem_option=problem_option(problem),
     )
 
 

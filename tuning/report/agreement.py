@@ -367,7 +367,7 @@ def write_report(
     holdout: Path | None = None,
     table_directory: Path | None = None,
     space: Any = None,
-    problem_argument: str | None = None,
+    problem_option: str = "",
 ) -> Path:
     """Write ``<results>/<problem>/replay/<budget>/REPLAY.md`` from the runs files alone and return its path.
 
@@ -375,14 +375,14 @@ def write_report(
     them and ``certificate.json`` is written beside it (``certificate.recompute``: the table in ``table_directory``,
     default the replay's own folder, says which live trials it holds; ``space`` names configurations); without, with
     the live runs in ``<live_dir or results>/<problem>/<budget>/`` (in-sample: no certificate).
-    ``problem_argument``: how the user named the problem (a file path, say), for the refusal's command."""
+    ``problem_option``: `` --problem X`` as the user named it (``execution.simulate.problem_option``), for the
+    refusal's command."""
     directory = replay_dir(results_dir, problem, budget)
     replay = read_runs(directory, "replay", warn)
     if not replay:
-        named = problem_argument or problem
-        which = "" if named == "mnist-mlp" else f" --problem {named}"
         raise UsageError(
-            f"no replay results in {directory}; make them with: tuning replay{which} --budget {budget} --seeds 0-199"
+            f"no replay results in {directory}; make them with: tuning replay{problem_option} --budget {budget} "
+            "--seeds 0-199"
         )
     held = read_runs(holdout_dir(holdout, problem, budget), "live", warn) if holdout is not None else []
     cert = None
