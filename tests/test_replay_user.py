@@ -67,6 +67,10 @@ def test_a_users_model_is_recorded_as_the_live_trials_it_names(
     assert main(["record", *RECORD, *where]) == 0  # resumable: nothing left to record
     assert "recorded 0 " in capsys.readouterr().err
     assert json.loads((tables / "smoke" / "surrogate.json").read_text())["model"] == "knn"
+    # Its error tail is explained in the problem's own words (none given: the generic ones), never the seed's.
+    report = (tables / "smoke" / "SURROGATE.md").read_text()
+    assert problem.steep is None and "plain SGD" not in report
+    assert "whose few epochs end far apart" in report and problems.get("mnist-mlp").steep.startswith("plain SGD")
 
 
 @pytest.mark.backend

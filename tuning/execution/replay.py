@@ -31,7 +31,6 @@ from tuning.execution.simulate import (
     replayable,
     table_root_of,
 )
-from tuning.problems import DEFAULT as SEED_PROBLEM
 from tuning.results import (
     LOCAL_RESULTS,
     REFERENCE_RESULTS,
@@ -102,7 +101,7 @@ def fit(
     command = f"python -m tuning fit{problem_option(problem)} --budget {budget.name}" + (
         f" --models {','.join(models)}" if models else ""
     )
-    steep = validate.SEED_STEEP if chosen.name == SEED_PROBLEM else validate.GENERIC_STEEP
+    steep = chosen.steep or validate.GENERIC_STEEP
     report = validate.markdown(budget.name, summary, candidates, kept, per_strategy, command, searches, error, steep)
     write_atomic(
         directory / SURROGATE_FILE,

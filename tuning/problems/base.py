@@ -34,6 +34,9 @@ class Problem(ABC):
     # Whether a replay table of it is committed (``tuning problems`` lists replay for it).  Any problem can be
     # recorded (``tuning record --problem``) and is replayed wherever its table exists (``execution.simulate``).
     replayable: bool = False
+    # Which of its configurations learn steeply (a small change of hyperparameters, a far-apart score), in
+    # words: SURROGATE.md names them where it explains the surrogate's error tail.  None: a generic phrase.
+    steep: str | None = None
 
     def budget_names(self) -> list[str]:
         return [name for name in SEARCH if name in self.protocols]
