@@ -87,9 +87,10 @@ class Task:
 def default_tables(problem: Problem, reading: bool) -> Path:
     """Where a problem's tables are looked for when no ``--table-dir`` is given: a recording (and a fit) goes to
     this machine's ``results/local/<problem>/replay``; a replay reads the committed
-    ``results/<problem>/replay`` when the problem has one there (the seed does), else this machine's."""
+    ``results/<problem>/replay`` when the problem has one there (the seed does), else this machine's: no problem
+    is named here, so a user's problem with committed tables is read as the seed's is."""
     committed = tables_dir(REFERENCE_RESULTS, problem.name)
-    if reading and (problem.name == PROBLEM.name or committed.is_dir()):
+    if reading and committed.is_dir():
         return committed
     return tables_dir(LOCAL_RESULTS, problem.name)
 
