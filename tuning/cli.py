@@ -509,8 +509,9 @@ def _gate(directory: list[Path], baseline: Path, write: bool) -> int:
             print(f"wrote {gate.write_baseline(directory, baseline)}")
             return 0
         base = gate.read_baseline(baseline)
-        checks = gate.compare(base, directory)
-        explanation = gate.explain(base, directory, checks)
+        found = gate.benches(directory, sorted(base["runs"]))  # read once, judged and explained
+        checks = gate.compare(base, found)
+        explanation = gate.explain(base, found, checks)
     except gate.GateError as e:
         raise UsageError(str(e)) from None
     failed = [c for c in checks if not c.ok]

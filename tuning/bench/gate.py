@@ -127,6 +127,17 @@ def benches(results_dirs: Benches, keys: Sequence[str] | None = None) -> list[Be
     return [Bench(d, 1.0 / steps_speed(r, keys), r) for d, r in found]
 
 
+def _read(benches_or_dirs: Benches | Sequence[Bench], keys: Sequence[str] | None) -> list[Bench]:
+    """Benches already read (``compare`` and ``explain`` share one reading), or read them now."""
+    given = [benches_or_dirs] if isinstance(benches_or_dirs, (str, Path)) else list(benches_or_dirs)
+    read = [b for b in given if isinstance(b, Bench)]
+    return (
+        read
+        if read and len(read) == len(given)
+        else benches([Path(d) for d in given if not isinstance(d, Bench)], keys)
+    )
+
+
 def trajectory(run: RunResult) -> list[dict[str, Any]]:
     """Each trial's choice and score, in order: what ``explain`` compares to find the first trial that diverged."""
     return [{"hyperparameters": t.hyperparameters, "val_accuracy": t.val_accuracy_final} for t in run.trials]
@@ -180,9 +191,9 @@ def read_baseline(path: Path) -> dict[str, Any]:
     return doc
 
 
-def compare(baseline: dict[str, Any], results_dirs: Benches) -> list[Check]:
+def compare(baseline: dict[str, Any], results_dirs: Benches | Sequence[Bench]) -> list[Check]:
     """Every check of every baseline run, over every bench; a run missing from any bench fails."""
-    found = benches(results_dirs, sorted(baseline["runs"]))
+    found = _read(results_dirs, sorted(baseline["runs"]))
     checks: list[Check] = []
     for key, base in sorted(baseline["runs"].items()):
         missing = [str(b.directory) for b in found if key not in b.runs]
@@ -264,7 +275,7 @@ def version_drift(baseline: dict[str, Any], current: dict[str, RunResult]) -> li
     return drift
 
 
-def explain(baseline: dict[str, Any], results_dirs: Benches, checks: list[Check]) -> str | None:
+def explain(baseline: dict[str, Any], results_dirs: Benches | Sequence[Bench], checks: list[Check]) -> str | None:
     """One paragraph on a trajectory mismatch: the first run and trial that diverged, and the packages that moved.
 
     ``None`` when every run made the baseline's choices and accuracy (a speed regression explains itself).
@@ -272,7 +283,7 @@ def explain(baseline: dict[str, Any], results_dirs: Benches, checks: list[Check]
     moved = sorted({c.run for c in checks if not c.ok and c.check in ("hyperparameters", "test accuracy")})
     if not moved:
         return None
-    found = benches(results_dirs)
+    found = _read(results_dirs, sorted(baseline["runs"]))
     first = moved[0]
     base = baseline["runs"][first]
     bench = next(
