@@ -148,6 +148,18 @@ def test_grid_refuses_a_continuous_space_with_the_reason(tmp_path: Path) -> None
     assert cannot_serve(strategies.get("random"), problem) is None
 
 
+def test_a_users_module_is_recorded_by_a_path_a_clone_shares(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "models").mkdir()
+    module = write_module(tmp_path / "models", USER_MODULE.format(extra=""), "portable_model.py")
+    monkeypatch.chdir(tmp_path)  # below the working directory: relative, as a committed result should say it
+    assert problems.get(str(module)).provenance()["file"] == str(Path("models") / "portable_model.py")
+    monkeypatch.chdir(tmp_path / "models")
+    elsewhere = tmp_path.parent / f"{tmp_path.name}-other"  # outside it: absolute, the only name that finds it
+    elsewhere.mkdir()
+    outside = write_module(elsewhere, USER_MODULE.format(extra=""), "outside_model.py")
+    assert problems.get(str(outside)).provenance()["file"] == str(outside.resolve())
+
+
 BAD_INPUTS = {
     "missing file": None,
     "does not import": "import nonexistent_package_xyz\n",

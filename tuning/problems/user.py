@@ -92,6 +92,13 @@ def from_module(module: ModuleType, reference: str, default_name: str) -> HyperM
     source: dict[str, Any] = {"module": reference}
     path = Path(module.__file__) if getattr(module, "__file__", None) else None
     if path is not None and path.is_file():
-        source |= {"file": str(path), "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+        source |= {"file": _portable(path), "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
     summary = getattr(module, "SUMMARY", None) or f"a user's model ({reference})"
     return HyperModelProblem(name, str(summary), module.build_model, module.load_data, grid, batch_size, where, source)
+
+
+def _portable(path: Path) -> str:
+    """The module's file as recorded: relative to the working directory when it lies below it (a result or
+    REPLAY.md committed with the module then names it as a clone does), else absolute."""
+    resolved, here = path.resolve(), Path.cwd().resolve()
+    return str(resolved.relative_to(here)) if resolved.is_relative_to(here) else str(resolved)
