@@ -537,6 +537,16 @@ def fitted_tables(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+def test_a_table_named_two_ways_is_fitted_once_and_recorded_as_a_clone_names_it(
+    fitted_tables: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(fitted_tables.parent)  # `tuning replay` names it relative; the engine hands workers it absolute
+    relative, absolute = Path(fitted_tables.name), fitted_tables.resolve()
+    surrogate, provenance = simulate.load("smoke", relative)
+    assert simulate.load("smoke", absolute)[0] is surrogate  # one surrogate fit per table and process
+    assert provenance["table"] == str(relative / "smoke" / table.SEALED)
+
+
 def _choices(result: RunResult) -> list[tuple[Any, ...]]:
     return [(t.hyperparameters, t.val_accuracy, t.epochs) for t in result.trials]
 

@@ -27,6 +27,7 @@ from sklearn.exceptions import ConvergenceWarning
 from tuning import problems, strategies
 from tuning.core.budget import Budget
 from tuning.core.errors import UsageError
+from tuning.core.paths import portable
 from tuning.core.records import RunResult
 from tuning.execution.record import default_tables
 from tuning.execution.runner import LIVE_ONLY_NOTE, as_problem, execute, live_only_reason, resolve
@@ -108,7 +109,7 @@ def load(budget_name: str, table_root: Path, problem: str = problems.DEFAULT) ->
         (p.stat().st_mtime_ns, p.stat().st_size) if p.exists() else None
         for p in (directory / replay_table.SEALED, directory / replay_table.PENDING, directory / SURROGATE_FILE)
     )
-    return _load(budget_name, Path(table_root), stamps, problem)
+    return _load(budget_name, Path(table_root).resolve(), stamps, problem)  # one fit per table, however named
 
 
 @functools.lru_cache(maxsize=2)
@@ -133,7 +134,7 @@ def _load(
         raise UsageError(f"the table in {directory} changed since its surrogate was validated; run: {fit_command}")
     surrogate = Surrogate(recordings, chosen.space, fitted["model"], fitted.get("error", "none"))
     provenance = {
-        "table": str(directory / replay_table.SEALED),
+        "table": portable(directory / replay_table.SEALED),  # the key is resolved: name it as a clone would
         "table_summary": summary,
         "surrogate": surrogate.describe(),
         "validation": fitted["candidates"][fitted["model"]],

@@ -23,6 +23,7 @@ from types import ModuleType
 from typing import Any
 
 from tuning.core.errors import UsageError, last_line
+from tuning.core.paths import portable
 from tuning.problems.hypermodel import HyperModelProblem
 
 NAME_RULE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")  # a results folder's name
@@ -92,13 +93,6 @@ def from_module(module: ModuleType, reference: str, default_name: str) -> HyperM
     source: dict[str, Any] = {"module": reference}
     path = Path(module.__file__) if getattr(module, "__file__", None) else None
     if path is not None and path.is_file():
-        source |= {"file": _portable(path), "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+        source |= {"file": portable(path), "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
     summary = getattr(module, "SUMMARY", None) or f"a user's model ({reference})"
     return HyperModelProblem(name, str(summary), module.build_model, module.load_data, grid, batch_size, where, source)
-
-
-def _portable(path: Path) -> str:
-    """The module's file as recorded: relative to the working directory when it lies below it (a result or
-    REPLAY.md committed with the module then names it as a clone does), else absolute."""
-    resolved, here = path.resolve(), Path.cwd().resolve()
-    return str(resolved.relative_to(here)) if resolved.is_relative_to(here) else str(resolved)
