@@ -389,9 +389,10 @@ def _fit(args: argparse.Namespace) -> int:
 
 def _agreement_command(budget_name: str, results_dir: Path, problem: str = SEED_PROBLEM) -> str:
     """The command that remakes a REPLAY.md, as its first line names it."""
+    from tuning.execution.simulate import problem_option
+
     named = "" if results_dir == LOCAL_RESULTS else f" --results-dir {results_dir}"
-    which = "" if problem == SEED_PROBLEM else f" --problem {problem}"
-    return f"python -m tuning agreement{which} --budget {budget_name}{named}"
+    return f"python -m tuning agreement{problem_option(problem)} --budget {budget_name}{named}"
 
 
 def _agreement(

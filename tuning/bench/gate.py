@@ -129,13 +129,13 @@ def benches(results_dirs: Benches, keys: Sequence[str] | None = None) -> list[Be
 
 def _read(benches_or_dirs: Benches | Sequence[Bench], keys: Sequence[str] | None) -> list[Bench]:
     """Benches already read (``compare`` and ``explain`` share one reading), or read them now."""
-    given = [benches_or_dirs] if isinstance(benches_or_dirs, (str, Path)) else list(benches_or_dirs)
-    read = [b for b in given if isinstance(b, Bench)]
-    return (
-        read
-        if read and len(read) == len(given)
-        else benches([Path(d) for d in given if not isinstance(d, Bench)], keys)
-    )
+    if (
+        isinstance(benches_or_dirs, (list, tuple))
+        and benches_or_dirs
+        and all(isinstance(b, Bench) for b in benches_or_dirs)
+    ):
+        return list(benches_or_dirs)
+    return benches(benches_or_dirs, keys)  # type: ignore[arg-type]
 
 
 def trajectory(run: RunResult) -> list[dict[str, Any]]:
