@@ -81,11 +81,12 @@ def test_a_replay_too_narrow_misses_the_sd_ratio_and_the_coverage() -> None:
     assert not cert["coverage"]["met"]
 
 
-def _paired_runs(shift: float) -> tuple[list[RunResult], list[RunResult]]:
+def _paired_runs(shift: float, block: float = 0.0) -> tuple[list[RunResult], list[RunResult]]:
     """Replay seeds 0-399 and, on held-out seeds 1000-1059, live and replay sharing each seed's own luck (a draw
-    both sides see, as the same oracle seed proposes the same configurations), the live ones ``shift`` above."""
+    both sides see, as the same oracle seed proposes the same configurations), the live ones ``shift`` above;
+    ``block``: the held-out seeds' luck as a whole, away from the other seeds'."""
     rng = np.random.default_rng(7)
-    luck = {seed: rng.normal(0, 0.003) for seed in range(1000, 1060)}
+    luck = {seed: block + rng.normal(0, 0.003) for seed in range(1000, 1060)}
     replay, live = [], []
     for seed in [*range(0, 400), *luck]:
         accuracy = float(np.round(0.95 + luck.get(seed, rng.normal(0, 0.003)) + rng.normal(0, 0.0005), 4))
@@ -114,3 +115,20 @@ def test_the_held_out_seeds_replayed_pair_off_their_own_luck() -> None:
     )
     assert all(f["same_seeds"] is None for f in cert["strategies"].values())
     assert "n/a (held-out seeds not replayed)" in certificate.markdown(cert)
+
+
+def test_the_bias_judged_is_the_paired_one_where_every_held_out_seed_was_replayed() -> None:
+    """Held-out seeds that drew 0.3 pp below the rest: unpaired, a faithful replay looks biased; seed by seed it is
+    not, and the certificate judges it so.  A planted 0.3 pp bias still fails seed by seed."""
+    replay, live = _paired_runs(0.0, block=-0.003)
+    f = certificate.certify(replay, live)["strategies"]["random"]
+    assert f["bias_judged_on"] == "same seeds" and f["bias"] == f["same_seeds"]["bias"]
+    assert f["all_replay_seeds"]["bias"] < -0.002 and f["all_replay_seeds"]["bias_ci"][1] < -0.001  # unpaired: misses
+    assert f["met"]["bias"] and f["met"]["bias_ci_in_margin"]
+    replay, live = _paired_runs(0.003)
+    f = certificate.certify(replay, live)["strategies"]["random"]
+    assert f["bias_judged_on"] == "same seeds" and not f["met"]["bias"] and not f["met"]["bias_ci_in_margin"]
+    replay, live = _paired_runs(0.0, block=-0.003)  # one held-out seed not replayed: the unpaired bias is judged
+    replay = [r for r in replay if r.seed != 1000]
+    f = certificate.certify(replay, live)["strategies"]["random"]
+    assert f["bias_judged_on"] == "all replay seeds" and not f["met"]["bias_ci_in_margin"]

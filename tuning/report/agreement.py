@@ -218,6 +218,8 @@ def markdown(
         f"against {1 - LEVEL:.0%}, p ≥ {1 - LEVEL:.2f}) and the live mean lies in its interval.  "
         "Same seeds: a replay seed runs the oracle with the live seed's own seed, so random search proposes the very "
         "same configurations; the difference is then training (other training seeds, the table's machine) alone.  "
+        "This verdict sets the live mean against the replay's other seeds, so the held-out seeds' own draw counts "
+        "against it; the certificate's bias, where the replay ran every held-out seed, is judged seed by seed.  "
         "The replay's wall-clock is simulated (recorded or predicted training seconds + the strategy's measured "
         "decision time); the live one was measured on the machine named in its provenance.",
         "",

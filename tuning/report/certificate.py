@@ -2,29 +2,31 @@
 
 Computed from result files alone (the replay runs and the held-out live runs)
 by ``certify``; ``certificate.json`` beside ``REPLAY.md`` is its output, and a
-test recomputes it from the committed files.  Per strategy: the bias (live
-mean minus replay mean, Welch's 95 % t-interval), the ratio of standard
-deviations (live / replay, a percentile bootstrap interval: the replay's
-seeds are not normal, their lower tail is long), and the coverage of the
-replay's one-seed 95 % interval (the share of held-out live seeds inside it,
-Clopper-Pearson interval).  Where the replay also ran the held-out seeds
-themselves, the same seeds paired (live minus replay seed by seed, a
-t-interval): the same bias estimated without the luck of which seeds were
-held out, which a replay seed shares with the live seed of that number (the
-same oracle seed proposes the same first configurations); shown beside the
-targets, not judged.  Across strategies: Kendall's τ between the live
-and the replay orders of the mean, and whether the critical-difference
-diagrams agree (the same pairs significantly apart, the same way round, by
-the report's own test: Wilcoxon signed-rank, Holm-corrected), the replay's
-taken on its first seeds, as many as the live ones, so that both sides have
-the same number of seeds and the same power.
+test recomputes it from the committed files.  Per strategy: the bias, the
+ratio of standard deviations (live / replay, a percentile bootstrap interval:
+the replay's seeds are not normal, their lower tail is long), and the
+coverage of the replay's one-seed 95 % interval (the share of held-out live
+seeds inside it, Clopper-Pearson interval).
+
+The bias judged is live minus replay on the same seeds, seed by seed (a
+t-interval), wherever the replay also ran every held-out seed: a replay seed
+shares its live seed's luck (the same oracle seed proposes the same first
+configurations), so the pairs measure the replay's error without the luck
+of which seeds were held out.  Where it did not, the bias judged is the
+unpaired one, live mean minus the mean of every replay seed (Welch's
+t-interval), which is also shown beside the paired one.  Across strategies:
+Kendall's τ between the live and the replay orders of the mean, and whether
+the critical-difference diagrams agree (the same pairs significantly apart,
+the same way round, by the report's own test: Wilcoxon signed-rank,
+Holm-corrected), the replay's taken on its first seeds, as many as the live
+ones, so that both sides have the same number of seeds and the same power.
 
 Targets (``TARGETS``, issue 19): |bias| at most 0.10 pp and its interval
 inside the equivalence margin ±0.20 pp; SD ratio within 0.67..1.5; coverage
 within 90..98 %, judged on every strategy's held-out seeds pooled (twenty
 seeds of one strategy can only show 90, 95 or 100 %); τ at least 0.8.
-"Fit for ranking" lists the strategies whose bias interval lies inside the
-margin.  Derivations and the figures: docs/replay.md.
+"Fit for ranking" lists the strategies whose judged bias interval lies inside
+the margin.  Derivations and the figures: docs/replay.md.
 """
 
 from __future__ import annotations
@@ -62,7 +64,7 @@ def _r(x: float | None) -> float | None:
 
 @dataclass(frozen=True)
 class Paired:
-    """Live minus replay on the same seeds: how far the held-out seeds' own draw explains the unpaired bias."""
+    """Live minus replay on the same seeds, seed by seed: the bias without the held-out seeds' own draw."""
 
     seeds: int
     live_mean: float
@@ -131,6 +133,14 @@ class Figures:
     paired: Paired | None = None  # the held-out seeds replayed too: live - replay seed by seed
 
     @property
+    def judged(self) -> tuple[float, float, float, str]:
+        """(bias, CI low, CI high, how): the paired bias where every held-out seed was replayed, else Welch's."""
+        p = self.paired
+        if p is not None and p.seeds == len(self.live_seeds):
+            return p.bias, p.low, p.high, "same seeds"
+        return self.bias, self.bias_low, self.bias_high, "all replay seeds"
+
+    @property
     def coverage(self) -> float:
         return self.inside / len(self.live_seeds)
 
@@ -142,21 +152,25 @@ class Figures:
 
     def met(self) -> dict[str, bool]:
         low, high = TARGETS["sd_ratio"]
+        bias, bias_low, bias_high, _ = self.judged
         return {
-            "bias": abs(self.bias) <= TARGETS["bias"],
-            "bias_ci_in_margin": -MARGIN <= self.bias_low and self.bias_high <= MARGIN,
+            "bias": abs(bias) <= TARGETS["bias"],
+            "bias_ci_in_margin": -MARGIN <= bias_low and bias_high <= MARGIN,
             "sd_ratio": low <= self.sd_ratio <= high,
         }
 
     def to_json(self) -> dict[str, Any]:
+        bias, bias_low, bias_high, how = self.judged
         return {
             "regime": self.regime,
             "live_seeds": len(self.live_seeds),
             "replay_seeds": len(self.replay_seeds),
             "live_mean": _r(self.live_mean),
             "replay_mean": _r(self.replay_mean),
-            "bias": _r(self.bias),
-            "bias_ci": [_r(self.bias_low), _r(self.bias_high)],
+            "bias": _r(bias),
+            "bias_ci": [_r(bias_low), _r(bias_high)],
+            "bias_judged_on": how,
+            "all_replay_seeds": {"bias": _r(self.bias), "bias_ci": [_r(self.bias_low), _r(self.bias_high)]},
             "sd_live": _r(self.sd_live),
             "sd_replay": _r(self.sd_replay),
             "sd_ratio": _r(self.sd_ratio),
@@ -304,10 +318,13 @@ def missed(cert: Mapping[str, Any]) -> list[str]:
     for name, f in cert["strategies"].items():
         low, high = f["bias_ci"]
         if not f["met"]["bias"]:
-            out.append(f"{name}: bias {points(f['bias'], signed=True)} pp, beyond ±{100 * t['bias']:.2f} pp")
+            out.append(
+                f"{name}: bias {points(f['bias'], signed=True)} pp ({f['bias_judged_on']}), beyond ±{100 * t['bias']:.2f} pp"
+            )
         if not f["met"]["bias_ci_in_margin"]:
             out.append(
-                f"{name}: bias 95% CI [{points(low, signed=True)}, {points(high, signed=True)}] pp not inside ±{100 * t['margin']:.2f} pp"
+                f"{name}: bias 95% CI [{points(low, signed=True)}, {points(high, signed=True)}] pp ({f['bias_judged_on']}) "
+                f"not inside ±{100 * t['margin']:.2f} pp"
             )
         if not f["met"]["sd_ratio"]:
             out.append(f"{name}: SD ratio {f['sd_ratio']:.2f}, outside {t['sd_ratio'][0]}..{t['sd_ratio'][1]}")
@@ -344,23 +361,25 @@ HEADERS = [
     "Regime: replay trials recorded / live trials in table",
     "Live test % mean (seeds)",
     "Replay test % mean (seeds)",
-    "Live − replay pp [95% CI]",
+    "Live − replay pp [95% CI], judged",
     "SD pp: live / replay",
     "SD ratio [95% CI]",
     "Live inside replay's one-seed 95% [CI]",
     "Targets",
-    "Same seeds: live − replay pp [95% CI] (replay %)",
+    "Unpaired: live − every replay seed pp [95% CI]",
+    "Same seeds: replay % (seeds), r",
 ]
+
+
+def _interval(bias: float, ci: Sequence[float]) -> str:
+    return f"{points(bias, signed=True)} [{points(ci[0], signed=True)}, {points(ci[1], signed=True)}]"
 
 
 def _same_seeds(p: Mapping[str, Any] | None) -> str:
     if not p:
         return "n/a (held-out seeds not replayed)"
-    low, high = p["bias_ci"]
-    return (
-        f"{points(p['bias'], signed=True)} [{points(low, signed=True)}, {points(high, signed=True)}] "
-        f"({100 * p['replay_mean']:.2f}, {p['seeds']} seeds)"
-    )
+    r = p["correlation"]
+    return f"{100 * p['replay_mean']:.2f} ({p['seeds']}), {'n/a' if r is None else f'{r:.2f}'}"
 
 
 def _share(x: float | None) -> str:
@@ -374,7 +393,6 @@ def markdown(cert: Mapping[str, Any]) -> str:
     t = cert["targets"]
     body = []
     for name, f in cert["strategies"].items():
-        low, high = f["bias_ci"]
         rlow, rhigh = f["sd_ratio_ci"]
         clow, chigh = f["coverage_ci"]
         met = f["met"]
@@ -384,11 +402,12 @@ def markdown(cert: Mapping[str, Any]) -> str:
                 f"{f['regime']}: {_share(f['replay_trials_recorded'])} / {_share(f['live_trials_in_table'])}",
                 f"{100 * f['live_mean']:.2f} ({f['live_seeds']})",
                 f"{100 * f['replay_mean']:.2f} ({f['replay_seeds']})",
-                f"{points(f['bias'], signed=True)} [{points(low, signed=True)}, {points(high, signed=True)}]",
+                f"{_interval(f['bias'], f['bias_ci'])} ({f['bias_judged_on']})",
                 f"{100 * f['sd_live']:.2f} / {100 * f['sd_replay']:.2f}",
                 f"{f['sd_ratio']:.2f} [{rlow:.2f}, {rhigh:.2f}]",
                 f"{f['inside']}/{f['live_seeds']} [{100 * clow:.0f}, {100 * chigh:.0f} %]",
                 ", ".join(f"{k} {'ok' if v else 'MISSED'}" for k, v in met.items()),
+                _interval(f["all_replay_seeds"]["bias"], f["all_replay_seeds"]["bias_ci"]),
                 _same_seeds(f.get("same_seeds")),
             ]
         )
@@ -400,9 +419,11 @@ def markdown(cert: Mapping[str, Any]) -> str:
         f"±{100 * t['margin']:.2f} pp (bias_ci_in_margin); SD ratio within {t['sd_ratio'][0]}..{t['sd_ratio'][1]}; "
         f"coverage of the replay's one-seed 95 % interval within {100 * t['coverage'][0]:.0f}..{100 * t['coverage'][1]:.0f} % "
         f"over every strategy's held-out seeds pooled; Kendall's τ between the live and replay orders ≥ {t['tau']}; "
-        "the CD diagrams agree.  Same seeds: the replay run on the held-out seeds themselves, live minus replay seed "
-        "by seed (its mean on those seeds in brackets); not a target: it shows how much of the bias is the held-out "
-        "seeds' own draw, which the replay shares.",
+        "the CD diagrams agree.  The bias judged is live minus replay on the same seeds, seed by seed, where the "
+        "replay also ran every held-out seed (same seeds: its mean there, and the correlation r of a seed's live and "
+        "replay results): a replay seed shares its live seed's luck, the same oracle seed proposing the same first "
+        "configurations.  Otherwise it is the unpaired bias, live minus every replay seed (Welch), shown beside it "
+        "in every case.",
         "",
         f"- Coverage, pooled: {c['inside']}/{c['seeds']} = {100 * (c['coverage'] or 0):.1f} % "
         + (f"[{100 * c['ci'][0]:.1f}, {100 * c['ci'][1]:.1f} %]" if c["ci"] else "")
@@ -412,7 +433,7 @@ def markdown(cert: Mapping[str, Any]) -> str:
         f"- CD diagrams (Wilcoxon signed-rank, Holm, α 0.05; the replay on its first {cd['seeds']} seeds, as many "
         f"as the live ones): live separates {', '.join(cd['live']) or 'no pair'}; the replay {', '.join(cd['replay']) or 'no pair'}: "
         f"{'agree' if cd['agree'] else 'DIFFER'}.",
-        f"- Fit for ranking (bias CI inside ±{100 * t['margin']:.2f} pp): {', '.join(cert['fit_for_ranking']) or 'none'}.",
+        f"- Fit for ranking (judged bias CI inside ±{100 * t['margin']:.2f} pp): {', '.join(cert['fit_for_ranking']) or 'none'}.",
     ]
     if cert["missed"]:
         out += ["", "Missed:", ""] + [f"- {line}" for line in cert["missed"]]
