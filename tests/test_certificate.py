@@ -132,3 +132,20 @@ def test_the_bias_judged_is_the_paired_one_where_every_held_out_seed_was_replaye
     replay = [r for r in replay if r.seed != 1000]
     f = certificate.certify(replay, live)["strategies"]["random"]
     assert f["bias_judged_on"] == "all replay seeds" and not f["met"]["bias_ci_in_margin"]
+
+
+def test_kendalls_tau_at_the_target_meets_it() -> None:
+    """Five strategies, one pair swapped between live and replay: nine of ten pairs concordant, τ exactly 0.8."""
+    names = ["bohb", "grid", "hyperband", "random", "tpe"]
+    live_order, replay_order = [0, 1, 2, 3, 4], [0, 1, 2, 4, 3]
+    runs: dict[str, list[RunResult]] = {"live": [], "replay": []}
+    for mode, order, seeds in (("live", live_order, range(100, 110)), ("replay", replay_order, range(0, 10))):
+        for name, rank in zip(names, order):
+            for seed in seeds:
+                doc = result_document(name, seed, 0.94 + 0.001 * rank + 0.0001 * (seed % 3), budget="standard")
+                doc |= {"mode": mode} | (
+                    {"replay": {"answers": {"recorded": 0, "predicted": 3}}} if mode == "replay" else {}
+                )
+                runs[mode].append(RunResult.from_json(doc))
+    tau = certificate.certify(runs["replay"], runs["live"])["kendall_tau"]
+    assert tau == {"tau": 0.8, "met": True}

@@ -292,7 +292,8 @@ def certify(
         tau = float(
             stats.kendalltau([f.live_mean for f in found.values()], [f.replay_mean for f in found.values()]).statistic
         )
-    out["kendall_tau"] = {"tau": _r(tau), "met": tau is not None and tau >= TARGETS["tau"]}
+    # Judged as stored: nine of ten pairs concordant is 0.8, which scipy returns as 0.7999999999999999.
+    out["kendall_tau"] = {"tau": _r(tau), "met": tau is not None and round(tau, DIGITS) >= TARGETS["tau"]}
     live_seeds = sorted(set.intersection(*(set(f.live_seeds) for f in found.values()))) if found else []
     replay_common = sorted(set.intersection(*(set(f.replay_seeds) for f in found.values()))) if found else []
     same_seeds = replay_common[: len(live_seeds)]  # as many replay seeds as live ones: the same power
