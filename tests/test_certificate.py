@@ -149,3 +149,24 @@ def test_kendalls_tau_at_the_target_meets_it() -> None:
                 runs[mode].append(RunResult.from_json(doc))
     tau = certificate.certify(runs["replay"], runs["live"])["kendall_tau"]
     assert tau == {"tau": 0.8, "met": True}
+
+
+def test_cd_diagrams_that_differ_are_named_pair_by_pair() -> None:
+    """Live, random search clearly above grid on every seed; replayed, the two alternate: the line names the pair."""
+    runs: dict[str, list[RunResult]] = {"live": [], "replay": []}
+    for seed in range(10):
+        for name, live, replay in (
+            ("random", 0.95, 0.94 + 0.001 * (-1) ** seed),
+            ("grid", 0.93, 0.94 - 0.001 * (-1) ** seed),
+        ):
+            runs["live"].append(
+                RunResult.from_json(result_document(name, 100 + seed, live + 0.0001 * seed) | {"mode": "live"})
+            )
+            doc = result_document(name, seed, replay) | {
+                "mode": "replay",
+                "replay": {"answers": {"recorded": 0, "predicted": 3}},
+            }
+            runs["replay"].append(RunResult.from_json(doc))
+    cert = certificate.certify(runs["replay"], runs["live"])
+    assert not cert["cd"]["agree"]
+    assert "CD diagrams differ: live separates random > grid; the replay no pair" in cert["missed"]

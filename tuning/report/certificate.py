@@ -339,7 +339,8 @@ def missed(cert: Mapping[str, Any]) -> list[str]:
         out.append(f"Kendall's τ {_tau(cert['kendall_tau']['tau'])}, below {t['tau']}")
     if not cert["cd"]["agree"]:
         out.append(
-            f"CD diagrams differ: live separates {cert['cd']['live'] or 'none'}, replay {cert['cd']['replay'] or 'none'}"
+            f"CD diagrams differ: live separates {', '.join(cert['cd']['live']) or 'no pair'}; the replay "
+            f"{', '.join(cert['cd']['replay']) or 'no pair'}"
         )
     return out
 
