@@ -317,14 +317,13 @@ def missed(cert: Mapping[str, Any]) -> list[str]:
     t = cert["targets"]
     out = []
     for name, f in cert["strategies"].items():
-        low, high = f["bias_ci"]
         if not f["met"]["bias"]:
             out.append(
                 f"{name}: bias {points(f['bias'], signed=True)} pp ({f['bias_judged_on']}), beyond ±{100 * t['bias']:.2f} pp"
             )
         if not f["met"]["bias_ci_in_margin"]:
             out.append(
-                f"{name}: bias 95% CI [{points(low, signed=True)}, {points(high, signed=True)}] pp ({f['bias_judged_on']}) "
+                f"{name}: bias 95% CI {_ci(f['bias_ci'])} pp ({f['bias_judged_on']}) "
                 f"not inside ±{100 * t['margin']:.2f} pp"
             )
         if not f["met"]["sd_ratio"]:
@@ -373,8 +372,12 @@ HEADERS = [
 ]
 
 
+def _ci(ci: Sequence[float]) -> str:
+    return f"[{points(ci[0], signed=True)}, {points(ci[1], signed=True)}]"
+
+
 def _interval(bias: float, ci: Sequence[float]) -> str:
-    return f"{points(bias, signed=True)} [{points(ci[0], signed=True)}, {points(ci[1], signed=True)}]"
+    return f"{points(bias, signed=True)} {_ci(ci)}"
 
 
 def _same_seeds(p: Mapping[str, Any] | None) -> str:
