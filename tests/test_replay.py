@@ -450,6 +450,8 @@ def test_a_table_changed_after_its_fit_is_refused(tmp_path: Path, capsys: pytest
         == 0
     )
     assert "# Surrogate for the smoke replay table" in (tmp_path / "smoke" / "SURROGATE.md").read_text()
+    fitted = json.loads((tmp_path / "smoke" / "surrogate.json").read_text())
+    assert fitted["error_chosen_by"] == "simulated searches" and fitted["live_searches"] == {}  # no held-out runs
     capsys.readouterr()
     table.append(tmp_path / "smoke", lines[-1])
     args = ["replay", "--budget", "smoke", "--seeds", "0", "--table-dir", str(tmp_path), "--results-dir", str(tmp_path)]

@@ -297,7 +297,8 @@ def _replay_parsers(sub: argparse._SubParsersAction, budgets: Sequence[str]) -> 
         type=Path,
         default=REFERENCE_RESULTS,
         metavar="DIR",
-        help="hold out each strategy's configurations from the live runs in DIR/<problem>/<budget>/",
+        help="hold out each strategy's configurations from the live runs in DIR/<problem>/<budget>/; choose the "
+        "model error by the held-out live runs in DIR/<problem>/holdout/<budget>/ where there are any",
     )
     fit.add_argument(
         "--models", type=_names, default=None, metavar="A,B", help="candidate models (default: forest, boosting, knn)"

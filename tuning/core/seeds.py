@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -52,3 +53,14 @@ def oracle_seed(seed: int) -> int:
 def trial_seed(seed: int, trial_id: str) -> int:
     """A 31-bit seed for one trial of one run, independent across both (weights, shuffling, samplers)."""
     return int(np.random.SeedSequence([seed, int(trial_id)]).generate_state(1)[0] & 0x7FFFFFFF)
+
+
+def seed_runs(seeds: Iterable[int]) -> str:
+    """Seeds as runs of consecutive numbers: ``0-199`` rather than two hundred of them (what ``--seeds`` accepts)."""
+    runs: list[list[int]] = []
+    for s in sorted(set(seeds)):
+        if runs and s == runs[-1][1] + 1:
+            runs[-1][1] = s
+        else:
+            runs.append([s, s])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)

@@ -19,6 +19,7 @@ from threadpoolctl import threadpool_limits
 
 from tuning import problems, strategies
 from tuning.core.errors import UsageError
+from tuning.core.records import RunResult
 from tuning.execution.engine import RunFailed, RunSpec, make_engine
 from tuning.execution.record import LOCAL_TABLES, default_tables, live_configs
 from tuning.execution.runner import as_problem, live_only_reason, resolve
@@ -37,6 +38,7 @@ from tuning.results import (
     RUNS_FILE,
     ResultError,
     ensure_writable,
+    holdout_dir,
     read_runs,
     replay_dir,
     write_atomic,
@@ -91,7 +93,9 @@ def fit(
         candidates = validate.compare(recordings, space, models or MODELS)
         kept = validate.best(candidates)
         searches = {error: validate.best_of(recordings, space, kept, error) for error in ERRORS}
-        error = validate.best_error(searches)
+        held = held_out_runs(live_dir, chosen.name, budget.name)
+        live = {error: validate.live_best_of(recordings, space, kept, error, held) for error in ERRORS} if held else {}
+        error = validate.best_error_live(live) or validate.best_error(searches)
         per_strategy = {
             name: validate.hold_out(recordings, keys, kept, space)
             for name, keys in sorted(tried.items())
@@ -102,7 +106,9 @@ def fit(
         f" --models {','.join(models)}" if models else ""
     )
     steep = chosen.steep or validate.GENERIC_STEEP
-    report = validate.markdown(budget.name, summary, candidates, kept, per_strategy, command, searches, error, steep)
+    report = validate.markdown(
+        budget.name, summary, candidates, kept, per_strategy, command, searches, error, steep, live
+    )
     write_atomic(
         directory / SURROGATE_FILE,
         {
@@ -112,12 +118,24 @@ def fit(
             "error": error,
             "table": summary,
             "searches": {e: [b.to_json() for b in found] for e, found in searches.items()},
+            "error_chosen_by": "held-out live searches" if validate.best_error_live(live) else "simulated searches",
+            "live_searches": {e: [b.to_json() for b in found] for e, found in live.items()},
             "candidates": {m: f.to_json() for m, f in candidates.items()},
             "per_strategy": {n: f.to_json() if f else None for n, f in per_strategy.items()},
         },
     )
     (directory / SURROGATE_REPORT).write_text(report)
     return Fitted(directory, kept, report, error)
+
+
+def held_out_runs(results_dir: Path, problem: str, budget: str) -> list[RunResult]:
+    """The problem's held-out live runs under ``budget`` (``<results>/<problem>/holdout/<budget>/runs.jsonl.gz``);
+    none where there is no such file."""
+    path = holdout_dir(results_dir, problem, budget) / RUNS_FILE
+    try:
+        return [r for r in read_runs(path) if r.mode == "live"] if path.exists() else []
+    except ResultError as e:
+        raise UsageError(f"{e}: the held-out live runs that choose the model error") from None
 
 
 # -- tuning replay ---------------------------------------------------------------

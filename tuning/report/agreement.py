@@ -22,6 +22,7 @@ from tabulate import tabulate
 from tuning.core.errors import UsageError
 from tuning.core.points import points
 from tuning.core.records import RunResult
+from tuning.core.seeds import seed_runs
 from tuning.report import certificate
 from tuning.results import (
     RUNS_FILE,
@@ -62,13 +63,7 @@ def read_runs(directory: Path, mode: str, warn: Callable[[str], None] | None = N
 
 def seed_list(seeds: Iterable[int]) -> str:
     """Seeds as runs of consecutive numbers: ``0-199`` rather than two hundred of them."""
-    runs: list[list[int]] = []
-    for s in sorted(set(seeds)):
-        if runs and s == runs[-1][1] + 1:
-            runs[-1][1] = s
-        else:
-            runs.append([s, s])
-    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
+    return seed_runs(seeds)
 
 
 def interval(values: Sequence[float], level: float = LEVEL) -> tuple[float, float]:
