@@ -170,3 +170,26 @@ def test_cd_diagrams_that_differ_are_named_pair_by_pair() -> None:
     cert = certificate.certify(runs["replay"], runs["live"])
     assert not cert["cd"]["agree"]
     assert "CD diagrams differ: live separates random > grid; the replay no pair" in cert["missed"]
+
+
+def test_seeds_that_chose_the_model_error_are_not_judged() -> None:
+    """Held-out seeds that chose the surrogate's model error agree with the replay by construction: the bias is
+    judged over the other held-out seeds alone, where a planted 0.3 pp is found; strategies that chose nothing are
+    judged over all their seeds, as before."""
+    replay, live = _paired_runs(0.0)
+    chose = list(range(1000, 1030))
+    live = [
+        r
+        if r.seed in chose
+        else RunResult.from_json(
+            r.to_json() | {"best": r.best.to_json() | {"test_accuracy": r.best.test_accuracy + 0.003}}
+        )
+        for r in live
+    ]
+    f = certificate.certify(replay, live, chose={"random": chose})["strategies"]["random"]
+    assert f["bias_judged_on"] == "same seeds, out of sample" and f["chose_model_error"] == 30
+    assert f["out_of_sample"]["seeds"] == 30 and f["bias"] == f["out_of_sample"]["bias"]
+    assert f["bias"] > 0.0025 and not f["met"]["bias"] and not f["met"]["bias_ci_in_margin"]
+    assert f["same_seeds"]["seeds"] == 60 and f["same_seeds"]["bias"] < f["bias"]  # in sample the planted half dilutes
+    g = certificate.certify(replay, live, chose={"tpe": chose})["strategies"]["random"]
+    assert g["bias_judged_on"] == "same seeds" and "out_of_sample" not in g and g["bias"] == f["same_seeds"]["bias"]

@@ -34,6 +34,7 @@ REPLAY_DIR = "replay"  # replays go to <results-dir>/<problem>/replay/<budget>/,
 HOLDOUT_DIR = (
     "holdout"  # live runs on seeds the replay table never saw, kept apart: <results>/<problem>/holdout/<budget>/
 )
+SURROGATE_FILE = "surrogate.json"  # beside a replay table: the model tuning fit kept, and how it chose it
 RUNS_FILE = "runs.jsonl.gz"  # many results in one file: one JSON line each, sorted by (strategy, seed)
 # One default for everything that writes: this machine's runs go to the git-ignored local folder.  The
 # committed reference (live runs, replay tables) is read from results/ by default and written only when named.

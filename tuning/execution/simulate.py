@@ -34,9 +34,7 @@ from tuning.execution.runner import LIVE_ONLY_NOTE, as_problem, execute, live_on
 from tuning.objectives.replay import table as replay_table
 from tuning.objectives.replay.objective import ReplayObjective
 from tuning.problems.base import Problem
-from tuning.results import ResultError, read_json
-
-SURROGATE_FILE = "surrogate.json"
+from tuning.results import SURROGATE_FILE, ResultError, read_json
 
 
 def live_only() -> dict[str, str]:

@@ -9,7 +9,9 @@ coverage of the replay's one-seed 95 % interval (the share of held-out live
 seeds inside it, Clopper-Pearson interval).
 
 The bias judged is live minus replay on the same seeds, seed by seed (a
-t-interval), wherever the replay also ran every held-out seed: a replay seed
+t-interval), wherever the replay also ran every held-out seed (for a
+strategy whose held-out runs chose the surrogate's model error, only over
+its other held-out seeds: the chosen error fits those by construction): a replay seed
 shares its live seed's luck (the same oracle seed proposes the same first
 configurations), so the pairs measure the replay's error without the luck
 of which seeds were held out.  Where it did not, the bias judged is the
@@ -131,12 +133,17 @@ class Figures:
     replay_recorded: float  # share of the replay's trials answered from recordings
     live_recorded: float | None  # share of the live trials whose configuration the table holds
     paired: Paired | None = None  # the held-out seeds replayed too: live - replay seed by seed
+    chose: tuple[int, ...] = ()  # held-out seeds whose live runs chose the surrogate's model error (tuning fit)
+    unseen: Paired | None = None  # ``paired`` over the other held-out seeds: out of sample
 
     @property
     def judged(self) -> tuple[float, float, float, str]:
-        """(bias, CI low, CI high, how): the paired bias where every held-out seed was replayed, else Welch's."""
-        p = self.paired
-        if p is not None and p.seeds == len(self.live_seeds):
+        """(bias, CI low, CI high, how): the paired bias where every held-out seed was replayed (only over the seeds
+        that did not choose the model error, where some did), else Welch's over every seed."""
+        p, u = self.paired, self.unseen
+        if self.chose and u is not None and u.seeds == len(set(self.live_seeds) - set(self.chose)):
+            return u.bias, u.low, u.high, "same seeds, out of sample"
+        if not self.chose and p is not None and p.seeds == len(self.live_seeds):
             return p.bias, p.low, p.high, "same seeds"
         return self.bias, self.bias_low, self.bias_high, "all replay seeds"
 
@@ -182,6 +189,14 @@ class Figures:
             "replay_trials_recorded": _r(self.replay_recorded),
             "live_trials_in_table": _r(self.live_recorded),
             "same_seeds": self.paired.to_json() if self.paired else None,
+            **(
+                {
+                    "chose_model_error": len(self.chose),
+                    "out_of_sample": self.unseen.to_json() if self.unseen else None,
+                }
+                if self.chose
+                else {}
+            ),
             "met": self.met(),
         }
 
@@ -197,7 +212,11 @@ def _sd_ratio_interval(live: np.ndarray, replay: np.ndarray) -> tuple[float, flo
 
 
 def figures(
-    name: str, replay: Sequence[RunResult], live: Sequence[RunResult], in_table: Callable[[RunResult], float] | None
+    name: str,
+    replay: Sequence[RunResult],
+    live: Sequence[RunResult],
+    in_table: Callable[[RunResult], float] | None,
+    chose: Sequence[int] = (),
 ) -> Figures:
     r = resolved([x.best.test_accuracy for x in replay])
     v = resolved([x.best.test_accuracy for x in live])
@@ -233,6 +252,8 @@ def figures(
         recorded / total if total else 0.0,
         float(np.mean([in_table(x) for x in live])) if in_table else None,
         paired(replay, live),
+        tuple(sorted(set(chose) & {x.seed for x in live})),
+        paired(replay, [x for x in live if x.seed not in set(chose)]) if chose else None,
     )
 
 
@@ -260,14 +281,16 @@ def certify(
     live: Sequence[RunResult],
     in_table: Callable[[RunResult], float] | None = None,
     sources: Mapping[str, str] | None = None,
+    chose: Mapping[str, Sequence[int]] | None = None,
 ) -> dict[str, Any]:
     """The certificate of ``replay`` against the held-out ``live`` runs (strategies both ran), as JSON.
 
-    ``in_table(live run)``: the share of its trials whose configuration the replay table holds (omitted: not shown).
+    ``in_table(live run)``: the share of its trials whose configuration the replay table holds (omitted: not shown);
+    ``chose``: per strategy, the held-out seeds whose live runs chose the surrogate's model error, judged apart.
     """
     rep, liv = by_strategy(replay), by_strategy(live)
     names = [n for n in rep if n in liv and len(liv[n]) >= 2 and len(rep[n]) >= 2]
-    found = {n: figures(n, rep[n], liv[n], in_table) for n in names}
+    found = {n: figures(n, rep[n], liv[n], in_table, (chose or {}).get(n, ())) for n in names}
     out: dict[str, Any] = {
         "kind": "replay-certificate",
         "level": LEVEL,
@@ -427,8 +450,10 @@ def markdown(cert: Mapping[str, Any]) -> str:
         "the CD diagrams agree.  The bias judged is live minus replay on the same seeds, seed by seed, where the "
         "replay also ran every held-out seed (same seeds: its mean there, and the correlation r of a seed's live and "
         "replay results): a replay seed shares its live seed's luck, the same oracle seed proposing the same first "
-        "configurations.  Otherwise it is the unpaired bias, live minus every replay seed (Welch), shown beside it "
-        "in every case.",
+        "configurations.  Where held-out live runs chose the surrogate's model error (`tuning fit`, SURROGATE.md), "
+        "the bias judged is over the other held-out seeds alone (same seeds, out of sample), the in-sample pairs "
+        "shown under Same seeds.  Otherwise it is the unpaired bias, live minus every replay seed (Welch), shown "
+        "beside it in every case.",
         "",
         f"- Coverage, pooled: {c['inside']}/{c['seeds']} = {100 * (c['coverage'] or 0):.1f} % "
         + (f"[{100 * c['ci'][0]:.1f}, {100 * c['ci'][1]:.1f} %]" if c["ci"] else "")
@@ -473,7 +498,23 @@ def recompute(replay_runs: Path, holdout_runs: Path, table_directory: Path, spac
     replay = [r for r in read_runs(replay_runs) if r.mode == "replay"]
     live = [r for r in read_runs(holdout_runs) if r.mode == "live"]
     sources = {"replay": "/".join(Path(replay_runs).parts[-4:]), "holdout": "/".join(Path(holdout_runs).parts[-4:])}
-    return certify(replay, live, in_table(table_directory, space), sources)
+    return certify(replay, live, in_table(table_directory, space), sources, chose_model_error(table_directory))
+
+
+def chose_model_error(table_directory: Path) -> dict[str, list[int]]:
+    """Per strategy, the held-out seeds whose live runs chose the surrogate's model error (``surrogate.json`` beside
+    the table: ``tuning fit``'s held-out live searches); empty where the simulated searches chose it."""
+    import json
+
+    from tuning.results import SURROGATE_FILE
+
+    path = Path(table_directory) / SURROGATE_FILE
+    if not path.exists():
+        return {}
+    fitted = json.loads(path.read_text())
+    if fitted.get("error_chosen_by") != "held-out live searches":
+        return {}
+    return {b["strategy"]: list(b["seeds"]) for b in fitted["live_searches"].get(fitted["error"], [])}
 
 
 def write(cert: Mapping[str, Any], directory: Path) -> Path:

@@ -560,7 +560,8 @@ def live_section(live: Mapping[str, Sequence[LiveSearches]], error: str) -> list
         f"Kept: **{error}** (least mean |test bias| over these strategies, then SD ratio nearest 1).  These searches "
         "are live, on seeds whose configurations the table need not hold, and answered by the surrogate a replay "
         "uses; the simulated searches above answer the table's own configurations with a surrogate fitted to 80 % of "
-        "it.  A certificate judged on these same seeds is no longer judged out of sample: see docs/replay.md.",
+        "it.  The runs that chose the error fit it by construction: the certificate judges those strategies' bias on "
+        "their other held-out seeds (certificate.json: out_of_sample).",
     ]
 
 
