@@ -89,11 +89,11 @@ def fit(
     for key, (_, names) in live_configs(live_dir, budget, space, chosen.name).items():
         for name in names:
             tried.setdefault(name, set()).add(key)
+    held = held_out_runs(live_dir, chosen.name, budget.name)  # a bad file is refused before minutes of fitting
     with threadpool_limits(limits=1):  # see replay_run
         candidates = validate.compare(recordings, space, models or MODELS)
         kept = validate.best(candidates)
         searches = {error: validate.best_of(recordings, space, kept, error) for error in ERRORS}
-        held = held_out_runs(live_dir, chosen.name, budget.name)
         live = {error: validate.live_best_of(recordings, space, kept, error, held) for error in ERRORS} if held else {}
         error = validate.best_error_live(live) or validate.best_error(searches)
         per_strategy = {
