@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from tuning.core.records import RunResult
+from tuning.execution.replay import surrogate_answers
 from tuning.problems.mnist_mlp import SPACE
 from tuning.report import certificate
 from tuning.report.agreement import replay_report
@@ -23,7 +24,8 @@ HOLDOUT = holdout_dir(ROOT / "results", "mnist-mlp", "standard")
 def test_the_committed_certificate_follows_from_the_committed_files() -> None:
     """Recomputed from the replay runs, the held-out live runs and the table: the very certificate committed."""
     committed = json.loads((REPLAY / certificate.FILE).read_text())
-    assert certificate.recompute(REPLAY / RUNS_FILE, HOLDOUT / RUNS_FILE, REPLAY, SPACE) == committed
+    answered = surrogate_answers("standard", REPLAY.parent)
+    assert certificate.recompute(REPLAY / RUNS_FILE, HOLDOUT / RUNS_FILE, REPLAY, SPACE, answered) == committed
 
 
 def test_the_committed_report_shows_the_certificate_and_warns_where_a_target_is_missed() -> None:
@@ -193,3 +195,23 @@ def test_seeds_that_chose_the_model_error_are_not_judged() -> None:
     assert f["same_seeds"]["seeds"] == 60 and f["same_seeds"]["bias"] < f["bias"]  # in sample the planted half dilutes
     g = certificate.certify(replay, live, chose={"tpe": chose})["strategies"]["random"]
     assert g["bias_judged_on"] == "same seeds" and "out_of_sample" not in g and g["bias"] == f["same_seeds"]["bias"]
+
+
+def test_the_split_says_whether_the_surrogate_or_the_search_makes_a_bias() -> None:
+    """A planted 0.3 pp bias: where the surrogate answers the live configurations as the replay does, the bias is the
+    surrogate's (its part 0.3 pp, the search's 0); where it answers them as the live run did, the bias is the
+    search's.  The two parts add up to the judged bias, and a missed target names them."""
+    replay, live = _paired_runs(0.003)
+    rep, liv = {r.seed: r.best.test_accuracy for r in replay}, {r.seed: r.best.test_accuracy for r in live}
+    for answered, blamed in ((lambda run: rep[run.seed], "surrogate"), (lambda run: liv[run.seed], "search")):
+        f = certificate.certify(replay, live, answered=answered)["strategies"]["random"]
+        s = f["split"]
+        other = "search" if blamed == "surrogate" else "surrogate"
+        assert s["seeds"] == 60 and s[other] == 0.0 and s[blamed] == f["bias"]
+        assert s[f"{blamed}_ci"][0] > 0.002 and abs(s["surrogate"] + s["search"] - f["bias"]) < 1e-6
+    cert = certificate.certify(replay, live, answered=lambda run: rep[run.seed])
+    assert (
+        "; surrogate at the live configurations +0.29 [" in cert["missed"][0]
+        and "search +0.00 [+0.00, +0.00]" in (cert["missed"][0])
+    )
+    assert certificate.certify(replay, live)["strategies"]["random"]["split"] is None  # no surrogate: no split

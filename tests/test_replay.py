@@ -172,6 +172,19 @@ def test_an_unrecorded_configuration_gets_the_prediction_plus_a_recorded_deviati
     assert np.allclose(curve.val_accuracy, without_replicates.predict([config])[0][0, : SMOKE.epochs])
 
 
+def test_prefetched_predictions_are_the_ones_asked_for_one_at_a_time() -> None:
+    """``prefetch`` (one batch, for the certificate's thousands of live configurations) answers bit for bit as
+    ``predict_one`` does, and draws from a prefetched surrogate are the same draws."""
+    lines = synthetic_table(configs=24, seeds=3, replicated=8)
+    configs = [SPACE.from_unit([u] * SPACE.dimensions()) for u in np.linspace(0.05, 0.95, 15)]
+    one, batch = Surrogate(lines, SPACE), Surrogate(lines, SPACE)
+    batch.prefetch(configs + configs[:3])
+    for config in configs:
+        assert all(np.array_equal(a, b) for a, b in zip(one.predict_one(config), batch.predict_one(config)))
+        a, b = one.draw(config, np.random.default_rng(3)), batch.draw(config, np.random.default_rng(3))
+        assert np.array_equal(a.test_accuracy, b.test_accuracy)
+
+
 def test_seed_noise_comes_from_configurations_at_the_same_accuracy_level() -> None:
     """A configuration that diverged on one seed must not lend its huge deviation to a converged one."""
     lines = synthetic_table(configs=40, seeds=3, replicated=12)

@@ -408,10 +408,12 @@ def _agreement(
     """Write and return ``<results>/<problem>/replay/<budget>/REPLAY.md`` (and, with held-out live runs,
     ``certificate.json``) from the runs files alone."""
     from tuning import problems
+    from tuning.execution.replay import surrogate_answers
     from tuning.execution.simulate import live_only, problem_option, table_root_of
     from tuning.report.agreement import write_report
 
     chosen = problems.get(problem)
+    root = table_root_of(chosen, table_root)
     return write_report(
         budget_name,
         results_dir,
@@ -421,9 +423,10 @@ def _agreement(
         live_dir=live_dir,
         problem=chosen.name,
         holdout=holdout_dir,
-        table_directory=table_root_of(chosen, table_root) / budget_name,
+        table_directory=root / budget_name,
         space=chosen.space,
         problem_option=problem_option(problem),
+        answered=surrogate_answers(budget_name, root, chosen.name),
     )
 
 

@@ -200,3 +200,23 @@ def replay(
         engine.close()
     replaced = {(s.strategy, s.seed) for s in specs}
     return write_runs(path, [r for r in kept if (r.strategy, r.seed) not in replaced] + done)
+
+
+def surrogate_answers(
+    budget_name: str, table_root: Path, problem: str = problems.DEFAULT
+) -> Callable[[RunResult], float | None] | None:
+    """``live run -> the surrogate's expected test accuracy of what the run reports``, were its own full-budget
+    configurations answered by the surrogate a replay uses (``validate.answered``): what splits the certificate's
+    bias into the surrogate's part and the search's.  None where the table has no fitted surrogate."""
+    from tuning.objectives.replay.validate import answered
+
+    if not (Path(table_root) / budget_name / SURROGATE_FILE).exists():
+        return None
+    surrogate, _ = load(budget_name, table_root, problem)
+
+    def expected(run: RunResult) -> float | None:
+        surrogate.prefetch([t.hyperparameters for t in run.trials])
+        answers = answered(surrogate, run)
+        return None if answers is None else float(answers[:, 1].mean())
+
+    return expected

@@ -365,13 +365,15 @@ def write_report(
     table_directory: Path | None = None,
     space: Any = None,
     problem_option: str = "",
+    answered: Callable[[RunResult], float | None] | None = None,
 ) -> Path:
     """Write ``<results>/<problem>/replay/<budget>/REPLAY.md`` from the runs files alone and return its path.
 
     With held-out live runs (``<holdout>/<problem>/holdout/<budget>/runs.jsonl.gz``) the replay is compared with
     them and ``certificate.json`` is written beside it (``certificate.recompute``: the table in ``table_directory``,
     default the replay's own folder, says which live trials it holds; ``space`` names configurations); without, with
-    the live runs in ``<live_dir or results>/<problem>/<budget>/`` (in-sample: no certificate).
+    the live runs in ``<live_dir or results>/<problem>/<budget>/`` (in-sample: no certificate).  ``answered``: the
+    table's surrogate answering a live run's own configurations, which splits the certificate's bias.
     ``problem_option``: `` --problem X`` as the user named it (``execution.simulate.problem_option``), for the
     refusal's command."""
     directory = replay_dir(results_dir, problem, budget)
@@ -385,7 +387,7 @@ def write_report(
     cert = None
     if held:
         held_file = holdout_dir(holdout, problem, budget) / RUNS_FILE  # type: ignore[arg-type]
-        cert = certificate.recompute(directory / RUNS_FILE, held_file, table_directory or directory, space)
+        cert = certificate.recompute(directory / RUNS_FILE, held_file, table_directory or directory, space, answered)
         certificate.write(cert, directory)
         live = held
     else:

@@ -34,7 +34,7 @@ the margin.  Derivations and the figures: docs/replay.md.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +109,57 @@ def paired(replay: Sequence[RunResult], live: Sequence[RunResult]) -> Paired | N
 
 
 @dataclass(frozen=True)
+class Split:
+    """The judged bias in two parts, seed by seed, over the judged seeds: the surrogate's (live minus the surrogate
+    answering the live run's own configurations, as a replay answers a trial) and the search's (the surrogate
+    answering the live run's configurations minus the replay, whose search went its own way on the surrogate).  A
+    part near zero is not where the bias comes from."""
+
+    seeds: int
+    surrogate: float
+    surrogate_low: float
+    surrogate_high: float
+    search: float
+    search_low: float
+    search_high: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "seeds": self.seeds,
+            "surrogate": _r(self.surrogate),
+            "surrogate_ci": [_r(self.surrogate_low), _r(self.surrogate_high)],
+            "search": _r(self.search),
+            "search_ci": [_r(self.search_low), _r(self.search_high)],
+        }
+
+
+def split(
+    replay: Sequence[RunResult], live: Sequence[RunResult], answered: Callable[[RunResult], float | None]
+) -> Split | None:
+    """``Split`` over the live seeds the replay ran too and the surrogate could answer (None: fewer than three)."""
+    rep = {x.seed: x.best.test_accuracy for x in replay}
+    rows = []
+    for x in sorted(live, key=lambda x: x.seed):
+        expected = answered(x) if x.seed in rep else None
+        if expected is not None:
+            rows.append((x.best.test_accuracy, expected, rep[x.seed]))
+    if len(rows) < 3:
+        return None
+    v, a, r = (resolved(list(c)) for c in zip(*rows))
+    s, c = stats.ttest_1samp(v - a, 0.0), stats.ttest_1samp(a - r, 0.0)
+    low, high = s.confidence_interval(LEVEL), c.confidence_interval(LEVEL)
+    return Split(
+        len(rows),
+        float((v - a).mean()),
+        float(low.low),
+        float(low.high),
+        float((a - r).mean()),
+        float(high.low),
+        float(high.high),
+    )
+
+
+@dataclass(frozen=True)
 class Figures:
     """One strategy's figures: live (held out) against replay."""
 
@@ -135,6 +186,7 @@ class Figures:
     paired: Paired | None = None  # the held-out seeds replayed too: live - replay seed by seed
     chose: tuple[int, ...] = ()  # held-out seeds whose live runs chose the surrogate's model error (tuning fit)
     unseen: Paired | None = None  # ``paired`` over the other held-out seeds: out of sample
+    why: Split | None = None  # the judged (paired) bias in its surrogate's and its search's parts
 
     @property
     def judged(self) -> tuple[float, float, float, str]:
@@ -197,6 +249,7 @@ class Figures:
                 if self.chose
                 else {}
             ),
+            "split": self.why.to_json() if self.why else None,
             "met": self.met(),
         }
 
@@ -217,6 +270,7 @@ def figures(
     live: Sequence[RunResult],
     in_table: Callable[[RunResult], float] | None,
     chose: Sequence[int] = (),
+    answered: Callable[[RunResult], float | None] | None = None,
 ) -> Figures:
     r = resolved([x.best.test_accuracy for x in replay])
     v = resolved([x.best.test_accuracy for x in live])
@@ -230,7 +284,7 @@ def figures(
     recorded = sum(a.get("recorded", 0) for a in answers)
     total = recorded + sum(a.get("predicted", 0) for a in answers)
     sd_live, sd_replay = float(v.std(ddof=1)), float(r.std(ddof=1))
-    return Figures(
+    found = Figures(
         name,
         sorted(x.seed for x in live),
         sorted(x.seed for x in replay),
@@ -255,6 +309,11 @@ def figures(
         tuple(sorted(set(chose) & {x.seed for x in live})),
         paired(replay, [x for x in live if x.seed not in set(chose)]) if chose else None,
     )
+    _, _, _, how = found.judged
+    if answered is None or how == "all replay seeds":
+        return found
+    judged = [x for x in live if x.seed not in set(found.chose)]
+    return replace(found, why=split(replay, judged, answered))
 
 
 def by_strategy(runs: Sequence[RunResult]) -> dict[str, list[RunResult]]:
@@ -282,15 +341,18 @@ def certify(
     in_table: Callable[[RunResult], float] | None = None,
     sources: Mapping[str, str] | None = None,
     chose: Mapping[str, Sequence[int]] | None = None,
+    answered: Callable[[RunResult], float | None] | None = None,
 ) -> dict[str, Any]:
     """The certificate of ``replay`` against the held-out ``live`` runs (strategies both ran), as JSON.
 
     ``in_table(live run)``: the share of its trials whose configuration the replay table holds (omitted: not shown);
-    ``chose``: per strategy, the held-out seeds whose live runs chose the surrogate's model error, judged apart.
+    ``chose``: per strategy, the held-out seeds whose live runs chose the surrogate's model error, judged apart;
+    ``answered(live run)``: the surrogate's expected test accuracy for what the run reports were its own
+    configurations answered by it (``surrogate_answers``; omitted: no split of the bias).
     """
     rep, liv = by_strategy(replay), by_strategy(live)
     names = [n for n in rep if n in liv and len(liv[n]) >= 2 and len(rep[n]) >= 2]
-    found = {n: figures(n, rep[n], liv[n], in_table, (chose or {}).get(n, ())) for n in names}
+    found = {n: figures(n, rep[n], liv[n], in_table, (chose or {}).get(n, ()), answered) for n in names}
     out: dict[str, Any] = {
         "kind": "replay-certificate",
         "level": LEVEL,
@@ -340,14 +402,16 @@ def missed(cert: Mapping[str, Any]) -> list[str]:
     t = cert["targets"]
     out = []
     for name, f in cert["strategies"].items():
+        why = f"; {_split(f.get('split'))}" if f.get("split") else ""
         if not f["met"]["bias"]:
             out.append(
-                f"{name}: bias {points(f['bias'], signed=True)} pp ({f['bias_judged_on']}), beyond ±{100 * t['bias']:.2f} pp"
+                f"{name}: bias {points(f['bias'], signed=True)} pp ({f['bias_judged_on']}), beyond "
+                f"±{100 * t['bias']:.2f} pp{why}"
             )
         if not f["met"]["bias_ci_in_margin"]:
             out.append(
                 f"{name}: bias 95% CI {_ci(f['bias_ci'])} pp ({f['bias_judged_on']}) "
-                f"not inside ±{100 * t['margin']:.2f} pp"
+                f"not inside ±{100 * t['margin']:.2f} pp{why if f['met']['bias'] else ''}"
             )
         if not f["met"]["sd_ratio"]:
             out.append(f"{name}: SD ratio {f['sd_ratio']:.2f}, outside {t['sd_ratio'][0]}..{t['sd_ratio'][1]}")
@@ -392,7 +456,23 @@ HEADERS = [
     "Targets",
     "Unpaired: live − every replay seed pp [95% CI]",
     "Same seeds: replay % (seeds), r",
+    "Why: judged bias = surrogate at the live configurations + search, pp [95% CI]",
 ]
+
+
+def _split(p: Mapping[str, Any] | None) -> str:
+    if not p:
+        return "n/a"
+    return (
+        f"surrogate at the live configurations {_interval(p['surrogate'], p['surrogate_ci'])}, search "
+        f"{_interval(p['search'], p['search_ci'])} ({p['seeds']} seeds)"
+    )
+
+
+def _split_cell(p: Mapping[str, Any] | None) -> str:
+    if not p:
+        return "n/a"
+    return f"{_interval(p['surrogate'], p['surrogate_ci'])} + {_interval(p['search'], p['search_ci'])}"
 
 
 def _ci(ci: Sequence[float]) -> str:
@@ -437,6 +517,7 @@ def markdown(cert: Mapping[str, Any]) -> str:
                 ", ".join(f"{k} {'ok' if v else 'MISSED'}" for k, v in met.items()),
                 _interval(f["all_replay_seeds"]["bias"], f["all_replay_seeds"]["bias_ci"]),
                 _same_seeds(f.get("same_seeds")),
+                _split_cell(f.get("split")),
             ]
         )
     c, tau, cd = cert["coverage"], cert["kendall_tau"], cert["cd"]
@@ -453,7 +534,10 @@ def markdown(cert: Mapping[str, Any]) -> str:
         "configurations.  Where held-out live runs chose the surrogate's model error (`tuning fit`, SURROGATE.md), "
         "the bias judged is over the other held-out seeds alone (same seeds, out of sample), the in-sample pairs "
         "shown under Same seeds.  Otherwise it is the unpaired bias, live minus every replay seed (Welch), shown "
-        "beside it in every case.",
+        "beside it in every case.  Why: the judged bias in two parts over its seeds, each with its t-interval: the "
+        "surrogate's, live minus the surrogate answering the live run's own configurations (as a replay answers a "
+        "trial, 50 times; the best validation accuracy reports), and the search's, those answers minus the replay, "
+        "whose search went its own way on the surrogate.",
         "",
         f"- Coverage, pooled: {c['inside']}/{c['seeds']} = {100 * (c['coverage'] or 0):.1f} % "
         + (f"[{100 * c['ci'][0]:.1f}, {100 * c['ci'][1]:.1f} %]" if c["ci"] else "")
@@ -489,16 +573,25 @@ def in_table(table_directory: Path, space: Any) -> Callable[[RunResult], float] 
     return share
 
 
-def recompute(replay_runs: Path, holdout_runs: Path, table_directory: Path, space: Any) -> dict[str, Any]:
+def recompute(
+    replay_runs: Path,
+    holdout_runs: Path,
+    table_directory: Path,
+    space: Any,
+    answered: Callable[[RunResult], float | None] | None = None,
+) -> dict[str, Any]:
     """The certificate from the files alone: the replay's runs file, the held-out live runs file, the table (for
-    which live trials it holds); ``sources`` names each file by its last four parts (<problem>/<kind>/<budget>/file),
-    wherever the results folder is."""
+    which live trials it holds); ``answered``: the table's surrogate answering a live run's own configurations
+    (``tuning.execution.replay.surrogate_answers``), which splits the bias; ``sources`` names each file by its last
+    four parts (<problem>/<kind>/<budget>/file), wherever the results folder is."""
     from tuning.results import read_runs
 
     replay = [r for r in read_runs(replay_runs) if r.mode == "replay"]
     live = [r for r in read_runs(holdout_runs) if r.mode == "live"]
     sources = {"replay": "/".join(Path(replay_runs).parts[-4:]), "holdout": "/".join(Path(holdout_runs).parts[-4:])}
-    return certify(replay, live, in_table(table_directory, space), sources, chose_model_error(table_directory))
+    return certify(
+        replay, live, in_table(table_directory, space), sources, chose_model_error(table_directory), answered
+    )
 
 
 def chose_model_error(table_directory: Path) -> dict[str, list[int]]:

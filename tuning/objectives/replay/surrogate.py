@@ -216,6 +216,7 @@ class Surrogate:
             raise ValueError("an empty table: record some configurations first")
         self.model_name, self.space, self.error = model, space, error
         self._predicted: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._pools: dict[float, list[np.ndarray]] = {}
         self.epochs = len(recordings[0].epochs)
         self.by_key: dict[str, list[Recording]] = {}
         for recording in sorted(recordings, key=lambda r: (r.key, r.seed)):
@@ -275,18 +276,35 @@ class Surrogate:
 
     def predict_one(self, config: Config) -> tuple[np.ndarray, np.ndarray]:
         """``predict`` of one configuration, remembered (a replay asks again for what Hyperband continues)."""
-        key = self.space.key(config)
+        return self._predict_keyed(self.space.key(config), config)
+
+    def _predict_keyed(self, key: str, config: Config) -> tuple[np.ndarray, np.ndarray]:
         if key not in self._predicted:
             accuracies, seconds = self.predict([config])
             self._predicted[key] = (accuracies[0], seconds[0])
         return self._predicted[key]
 
+    def prefetch(self, configs: Sequence[Config]) -> None:
+        """``predict_one`` of many configurations in one batch (the same numbers: the forest answers row by row)."""
+        keys: dict[str, Config] = {}
+        for config in configs:
+            key = self.space.key(config)
+            if key not in self._predicted and key not in self.by_key:
+                keys.setdefault(key, config)
+        if keys:
+            accuracies, seconds = self.predict(list(keys.values()))
+            for i, key in enumerate(keys):
+                self._predicted[key] = (accuracies[i], seconds[i])
+
     def noise_pool(self, level: float) -> list[np.ndarray]:
         """The recorded deviations at accuracy ``level``: one array (seeds x targets) for each of the
         ``NEIGHBOURS`` replicated configurations whose mean final validation accuracy is nearest it
         (ties in table order)."""
-        distances = np.abs(self.replicated_level - level)
-        return [self.deviations[i] for i in np.argsort(distances, kind="stable")[:NEIGHBOURS]]
+        level = float(level)
+        if level not in self._pools:  # a predicted configuration asks at the same level every time
+            distances = np.abs(self.replicated_level - level)
+            self._pools[level] = [self.deviations[i] for i in np.argsort(distances, kind="stable")[:NEIGHBOURS]]
+        return self._pools[level]
 
     def model_error(self, level: float, rng: np.random.Generator) -> np.ndarray:
         """One out-of-fold residual (accuracies) of the ``ERROR_NEIGHBOURS`` configurations nearest ``level`` in
@@ -304,7 +322,7 @@ class Surrogate:
         if key in self.by_key:
             recordings = self.by_key[key]
             return self.recorded(recordings[int(rng.integers(len(recordings)))])
-        accuracies, seconds = self.predict_one(config)
+        accuracies, seconds = self._predict_keyed(key, config)
         if len(self.errors):
             accuracies = accuracies + self.model_error(accuracies[self.epochs - 1], error_rng or rng)
         pool = self.noise_pool(accuracies[self.epochs - 1])

@@ -452,6 +452,30 @@ class LiveSearches:
         return asdict(self)
 
 
+def answered(surrogate: Surrogate, run: Any, draws: int = LIVE_DRAWS) -> np.ndarray | None:
+    """A live run's own full-budget configurations answered ``draws`` times by ``surrogate`` (as a replay answers a
+    trial), each time the trial of the best validation accuracy reporting: (draws, 2) of (val, test); None where the
+    run has no full-budget trial.  Seeded by the run's seed: the same run gets the same answers."""
+    e = surrogate.epochs
+    configs = [t.hyperparameters for t in run.trials if t.status == "COMPLETED" and t.initial_epoch + t.epochs == e]
+    if not configs:
+        return None
+    rng = np.random.default_rng([LIVE_SEED, run.seed])
+    return np.array(
+        [
+            _best(
+                np.array(
+                    [
+                        (c.val_accuracy[e - 1], c.test_accuracy[e - 1])
+                        for c in (surrogate.draw(config, rng, rng) for config in configs)
+                    ]
+                )
+            )
+            for _ in range(draws)
+        ]
+    )
+
+
 def live_best_of(
     recordings: Sequence[Recording],
     space: SearchSpace,
@@ -467,30 +491,15 @@ def live_best_of(
     A blind strategy proposes the same configurations whatever it is told, so the difference is the surrogate's
     alone, seed by seed, with no search dynamics in it: the best-of-N a replay hands every strategy."""
     surrogate = Surrogate(recordings, space, model, error)
-    e = surrogate.epochs
+    runs = list(runs)
+    surrogate.prefetch([t.hyperparameters for r in runs if r.strategy in BLIND for t in r.trials])
     out = []
     for name in BLIND:
         live, expected, one, every, seeds = [], [], [], [], []
         for run in sorted((r for r in runs if r.strategy == name), key=lambda r: r.seed):
-            configs = [
-                t.hyperparameters for t in run.trials if t.status == "COMPLETED" and t.initial_epoch + t.epochs == e
-            ]
-            if not configs:
+            answers = answered(surrogate, run, draws)
+            if answers is None:
                 continue
-            rng = np.random.default_rng([LIVE_SEED, run.seed])
-            answers = np.array(
-                [
-                    _best(
-                        np.array(
-                            [
-                                (c.val_accuracy[e - 1], c.test_accuracy[e - 1])
-                                for c in (surrogate.draw(config, rng, rng) for config in configs)
-                            ]
-                        )
-                    )
-                    for _ in range(draws)
-                ]
-            )
             seeds.append(run.seed)
             live.append((run.best.val_accuracy, run.best.test_accuracy))
             expected.append(answers.mean(axis=0))
