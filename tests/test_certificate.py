@@ -171,7 +171,28 @@ def test_cd_diagrams_that_differ_are_named_pair_by_pair() -> None:
             runs["replay"].append(RunResult.from_json(doc))
     cert = certificate.certify(runs["replay"], runs["live"])
     assert not cert["cd"]["agree"]
-    assert "CD diagrams differ: live separates random > grid; the replay no pair" in cert["missed"]
+    assert (
+        "CD diagrams differ: live alone separates random > grid; the replay alone no pair (0 pairs alike)"
+        in (cert["missed"])
+    )
+
+
+def test_a_replay_spread_too_wide_is_missed_with_the_seeds_beyond_every_live_one() -> None:
+    """Replay seeds three times as spread as live: the SD ratio misses, and the line counts the replay seeds lying
+    beyond every live seed, each side."""
+    replay, live = _runs("replay", range(0, 400), 0.95, 0.006), _runs("live", range(1000, 1060), 0.95, 0.002)
+    cert = certificate.certify(replay, live)
+    f = cert["strategies"]["random"]
+    low, high = (
+        min(r.best.test_accuracy for r in live if r.strategy == "random"),
+        max(r.best.test_accuracy for r in live if r.strategy == "random"),
+    )
+    rep = [r.best.test_accuracy for r in replay if r.strategy == "random"]
+    below, above = sum(x < low for x in rep), sum(x > high for x in rep)
+    assert not f["met"]["sd_ratio"] and f["replay_beyond_live"] == {"below": below, "above": above} and below > 20
+    assert f"random: SD ratio {f['sd_ratio']:.2f}, outside 0.67..1.5; of its 400 replay seeds {below} lie below" in (
+        "\n".join(cert["missed"])
+    )
 
 
 def test_seeds_that_chose_the_model_error_are_not_judged() -> None:

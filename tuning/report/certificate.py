@@ -187,6 +187,7 @@ class Figures:
     chose: tuple[int, ...] = ()  # held-out seeds whose live runs chose the surrogate's model error (tuning fit)
     unseen: Paired | None = None  # ``paired`` over the other held-out seeds: out of sample
     why: Split | None = None  # the judged (paired) bias in its surrogate's and its search's parts
+    beyond: tuple[int, int] = (0, 0)  # replay seeds below the lowest live seed, above the highest
 
     @property
     def judged(self) -> tuple[float, float, float, str]:
@@ -250,6 +251,7 @@ class Figures:
                 else {}
             ),
             "split": self.why.to_json() if self.why else None,
+            "replay_beyond_live": {"below": self.beyond[0], "above": self.beyond[1]},
             "met": self.met(),
         }
 
@@ -308,6 +310,7 @@ def figures(
         paired(replay, live),
         tuple(sorted(set(chose) & {x.seed for x in live})),
         paired(replay, [x for x in live if x.seed not in set(chose)]) if chose else None,
+        beyond=(int((r < v.min()).sum()), int((r > v.max()).sum())),
     )
     _, _, _, how = found.judged
     if answered is None or how == "all replay seeds":
@@ -414,7 +417,12 @@ def missed(cert: Mapping[str, Any]) -> list[str]:
                 f"not inside ±{100 * t['margin']:.2f} pp{why if f['met']['bias'] else ''}"
             )
         if not f["met"]["sd_ratio"]:
-            out.append(f"{name}: SD ratio {f['sd_ratio']:.2f}, outside {t['sd_ratio'][0]}..{t['sd_ratio'][1]}")
+            b = f["replay_beyond_live"]
+            out.append(
+                f"{name}: SD ratio {f['sd_ratio']:.2f}, outside {t['sd_ratio'][0]}..{t['sd_ratio'][1]}; of its "
+                f"{f['replay_seeds']} replay seeds {b['below']} lie below the lowest of {f['live_seeds']} live seeds, "
+                f"{b['above']} above the highest"
+            )
     c = cert["coverage"]
     if not c["met"]:
         out.append(
@@ -422,13 +430,29 @@ def missed(cert: Mapping[str, Any]) -> list[str]:
             f"{100 * t['coverage'][0]:.0f}..{100 * t['coverage'][1]:.0f} %"
         )
     if not cert["kendall_tau"]["met"]:
-        out.append(f"Kendall's τ {_tau(cert['kendall_tau']['tau'])}, below {t['tau']}")
+        out.append(f"Kendall's τ {_tau(cert['kendall_tau']['tau'])}, below {t['tau']}{_live_order(cert)}")
     if not cert["cd"]["agree"]:
+        live, replay = set(cert["cd"]["live"]), set(cert["cd"]["replay"])
         out.append(
-            f"CD diagrams differ: live separates {', '.join(cert['cd']['live']) or 'no pair'}; the replay "
-            f"{', '.join(cert['cd']['replay']) or 'no pair'}"
+            f"CD diagrams differ: live alone separates {', '.join(sorted(live - replay)) or 'no pair'}; the replay "
+            f"alone {', '.join(sorted(replay - live)) or 'no pair'} ({len(live & replay)} pairs alike)"
         )
     return out
+
+
+def _live_order(cert: Mapping[str, Any]) -> str:
+    """How sure the live order itself is: the median gap between strategies adjacent in the live order against the
+    median standard error of a live mean (a gap within it is a coin toss for τ, whatever the replay does)."""
+    found = cert["strategies"].values()
+    means = sorted(f["live_mean"] for f in found)
+    if len(means) < 2:
+        return ""
+    gap = float(np.median(np.diff(means)))
+    error = float(np.median([f["sd_live"] / np.sqrt(f["live_seeds"]) for f in found]))
+    return (
+        f"; strategies adjacent in the live order differ by a median {100 * gap:.2f} pp, a live mean's standard "
+        f"error is a median {100 * error:.2f} pp"
+    )
 
 
 def warning(cert: Mapping[str, Any] | None) -> str:
