@@ -217,3 +217,15 @@ def test_a_real_difference_below_the_margin_is_equivalent_and_says_it_is_real() 
     assert pair.significant and pair.verdict == EQUIVALENT and pair.trivial == BETTER
     (other,) = pairwise(runs({"a": list(BASE), "b": list(BASE + np.round(NOISE / 10, 4))}), ["a", "b"])
     assert other.trivial == ""
+
+
+def test_the_detectable_difference_is_a_number_where_statsmodels_answers_with_an_array() -> None:
+    """statsmodels' solve_power answers some (seeds, alpha) with a one-element array (40 seeds at a Holm step of
+    0.05 / 21 among seven strategies): the report took 40 seeds of seven strategies down with a TypeError."""
+    from tuning.report.significance import detectable_difference
+
+    alpha = 0.05 / 21
+    raw = TTestPower().solve_power(effect_size=None, nobs=40, alpha=alpha, power=0.8, alternative="two-sided")
+    found = detectable_difference(40, 0.01, alpha)
+    assert isinstance(found, float) and found == pytest.approx(float(np.ravel(raw)[0]) * 0.01)
+    assert 0.002 < found < 0.01

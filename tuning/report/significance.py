@@ -216,7 +216,7 @@ def detectable_difference(n: int, sd: float, alpha: float, power: float = POWER)
     if n < 2 or sd <= 0:
         return None
     effect = TTestPower().solve_power(effect_size=None, nobs=n, alpha=alpha, power=power, alternative="two-sided")
-    return float(effect) * sd
+    return float(np.ravel(effect)[0]) * sd  # statsmodels answers some (n, alpha) with a one-element array
 
 
 def _power_t(n: int, effect: float, alpha: float) -> float:
