@@ -426,7 +426,7 @@ def _agreement(
         table_directory=root / budget_name,
         space=chosen.space,
         problem_option=problem_option(problem),
-        answered=surrogate_answers(budget_name, root, chosen.name),
+        answered=surrogate_answers(budget_name, root, problem),
     )
 
 

@@ -207,14 +207,16 @@ def surrogate_answers(
 ) -> Callable[[RunResult], float | None] | None:
     """``live run -> the surrogate's expected test accuracy of what the run reports``, were its own full-budget
     configurations answered by the surrogate a replay uses (``validate.answered``): what splits the certificate's
-    bias into the surrogate's part and the search's.  None where the table has no fitted surrogate."""
+    bias into the surrogate's part and the search's.  None where the table has no fitted surrogate; the surrogate is
+    loaded at the first question (a replay with no held-out runs to certify asks none).  ``problem``: as the user
+    named it (a module's path, say)."""
     from tuning.objectives.replay.validate import answered
 
     if not (Path(table_root) / budget_name / SURROGATE_FILE).exists():
         return None
-    surrogate, _ = load(budget_name, table_root, problem)
 
     def expected(run: RunResult) -> float | None:
+        surrogate, _ = load(budget_name, table_root, problem)  # fitted once per process (load's cache)
         surrogate.prefetch([t.hyperparameters for t in run.trials])
         answers = answered(surrogate, run)
         return None if answers is None else float(answers[:, 1].mean())
