@@ -87,6 +87,12 @@ class Paired:
         }
 
 
+def _mean_ci(differences: np.ndarray) -> tuple[float, float, float]:
+    """(mean, low, high): the paired differences' mean and its ``LEVEL`` t-interval."""
+    ci = stats.ttest_1samp(differences, 0.0).confidence_interval(LEVEL)
+    return float(differences.mean()), float(ci.low), float(ci.high)
+
+
 def paired(replay: Sequence[RunResult], live: Sequence[RunResult]) -> Paired | None:
     """Live minus replay seed by seed over the live seeds the replay ran too (None: fewer than three)."""
     answered = {x.seed: x.best.test_accuracy for x in replay}
@@ -95,15 +101,12 @@ def paired(replay: Sequence[RunResult], live: Sequence[RunResult]) -> Paired | N
         return None
     given = {x.seed: x.best.test_accuracy for x in live}
     v, r = resolved([given[s] for s in seeds]), resolved([answered[s] for s in seeds])
-    ci = stats.ttest_1samp(v - r, 0.0).confidence_interval(LEVEL)
     same = v.std() > 0 and r.std() > 0
     return Paired(
         len(seeds),
         float(v.mean()),
         float(r.mean()),
-        float((v - r).mean()),
-        float(ci.low),
-        float(ci.high),
+        *_mean_ci(v - r),
         float(np.corrcoef(v, r)[0, 1]) if same else float("nan"),
     )
 
@@ -146,17 +149,7 @@ def split(
     if len(rows) < 3:
         return None
     v, a, r = (resolved(list(c)) for c in zip(*rows))
-    s, c = stats.ttest_1samp(v - a, 0.0), stats.ttest_1samp(a - r, 0.0)
-    low, high = s.confidence_interval(LEVEL), c.confidence_interval(LEVEL)
-    return Split(
-        len(rows),
-        float((v - a).mean()),
-        float(low.low),
-        float(low.high),
-        float((a - r).mean()),
-        float(high.low),
-        float(high.high),
-    )
+    return Split(len(rows), *_mean_ci(v - a), *_mean_ci(a - r))
 
 
 @dataclass(frozen=True)
@@ -315,8 +308,7 @@ def figures(
     _, _, _, how = found.judged
     if answered is None or how == "all replay seeds":
         return found
-    judged = [x for x in live if x.seed not in set(found.chose)]
-    return replace(found, why=split(replay, judged, answered))
+    return replace(found, why=split(replay, [x for x in live if x.seed not in found.chose], answered))
 
 
 def by_strategy(runs: Sequence[RunResult]) -> dict[str, list[RunResult]]:
